@@ -1,0 +1,164 @@
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from . import throttle
+from .models import SmsAccount, User
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("E-mail address"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Incorrect e-mail address or password."),
+        "throttled": _(
+            "Too many failed attempts. For your security, wait %(minutes)s minutes and try again."
+        ),
+    }
+
+    def clean(self):
+        email = self.cleaned_data.get("username") or ""
+        ip = throttle.client_ip(self.request) if self.request else None
+        if email and throttle.is_locked(email, ip):
+            raise forms.ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": settings.LOGIN_THROTTLE_WINDOW // 60},
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if email:
+                throttle.record_failure(email, ip)
+            raise
+        throttle.reset(email)
+        return cleaned
+
+
+class SignupForm(forms.ModelForm):
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = User
+        fields = ["email", "first_name", "last_name", "company"]
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first_name"].required = True
+        self.fields["last_name"].required = True
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("An account already exists with this e-mail address."))
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif p1:
+            user = User(
+                email=cleaned.get("email", ""),
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(p1, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_password(self.cleaned_data["password1"])
+        if commit:
+            user.save()
+        return user
+
+
+class TransferForm(forms.Form):
+    target = forms.ModelChoiceField(
+        label=_("Destination account"), queryset=SmsAccount.objects.none(), empty_label=None
+    )
+    amount = forms.DecimalField(
+        label=_("Credits to transfer"),
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        decimal_places=2,
+    )
+
+    def __init__(self, *args, account: SmsAccount, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.fields["target"].queryset = SmsAccount.objects.for_user(user).exclude(pk=account.pk)
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount > self.account.credits:
+            raise forms.ValidationError(
+                _("This account only has %(credits)s credits."),
+                params={"credits": self.account.credits},
+            )
+        return amount
+
+
+class AccountSettingsForm(forms.ModelForm):
+    class Meta:
+        model = SmsAccount
+        fields = ["description", "default_region"]
+
+    def clean_default_region(self):
+        import phonenumbers
+
+        region = self.cleaned_data["default_region"].upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise forms.ValidationError(_("Unknown country code."))
+        return region
+
+
+class StaffCreditForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            ("order", _("Order")),
+            ("adjustment", _("Adjustment")),
+        ],
+    )
+    amount = forms.DecimalField(
+        label=_("Credits"),
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Negative to remove credits (adjustments only)."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+
+    def clean(self):
+        cleaned = super().clean()
+        amount = cleaned.get("amount")
+        if amount is not None:
+            if amount == 0:
+                self.add_error("amount", _("The amount cannot be zero."))
+            elif amount < 0 and cleaned.get("kind") == "order":
+                self.add_error("amount", _("An order cannot be negative."))
+        return cleaned

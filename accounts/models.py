@@ -1,0 +1,215 @@
+import secrets
+import string
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def _new_handle() -> str:
+    """An OVH-style customer handle: two letters and five digits (e.g. "ab12345")."""
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(2)) + "".join(
+        secrets.choice(string.digits) for _ in range(5)
+    )
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A customer or staff member; logs in with the e-mail address."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+    handle = models.CharField(
+        _("customer handle"), max_length=16, unique=True, default=_new_handle, editable=False
+    )
+    company = models.CharField(_("company"), max_length=100, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self):
+        return self.email
+
+
+class SmsAccountQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class SmsAccount(models.Model):
+    class Status(models.TextChoices):
+        # The account can send.
+        ENABLE = "enable", _("Enabled")
+        # Suspended by staff: pages stay readable, nothing can be sent.
+        DISABLE = "disable", _("Disabled")
+
+    name = models.CharField(_("service name"), max_length=32, unique=True)
+    description = models.CharField(_("description"), max_length=100, blank=True)
+    default_region = models.CharField(
+        _("default region"),
+        max_length=2,
+        default="FR",
+        help_text=_("Country used for numbers typed without an international prefix."),
+    )
+    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.ENABLE)
+    # Only ever changed by accounts.services through conditional UPDATEs with a ledger row.
+    credits = models.DecimalField(
+        _("credits"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="sms_accounts"
+    )
+
+    objects = SmsAccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("SMS account")
+        verbose_name_plural = _("SMS accounts")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(credits__gte=0), name="credits_not_negative")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("accounts:dashboard", args=[self.name])
+
+    @property
+    def label(self):
+        return f"{self.name} ({self.description})" if self.description else self.name
+
+    @classmethod
+    def next_name_for(cls, user) -> str:
+        """`sms-<handle>-<n>` with the first free n for this user's handle."""
+        prefix = f"sms-{user.handle}-"
+        taken = {
+            name.removeprefix(prefix)
+            for name in cls.objects.filter(name__startswith=prefix).values_list("name", flat=True)
+        }
+        n = 1
+        while str(n) in taken:
+            n += 1
+        return f"{prefix}{n}"
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        # Full control, including credit transfers out of the account.
+        OWNER = "owner", _("Owner")
+        # Can use the account (send, manage contacts) but not move its credits.
+        MEMBER = "member", _("Member")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=8, choices=Role, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="one_membership_per_account")
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.account} ({self.role})"
+
+
+class CreditMovement(models.Model):
+    """One change of an account's balance. The sum of an account's movements is its balance."""
+
+    class Kind(models.TextChoices):
+        # Credits bought (recorded by staff until payments exist).
+        ORDER = "order", _("Order")
+        # Free credits given with a new account.
+        SIGNUP = "signup", _("Welcome credits")
+        # Charged when a send job is submitted.
+        DEBIT = "debit", _("Sending")
+        # Given back for messages that failed, were STOP-listed or cancelled.
+        REFUND = "refund", _("Refund")
+        TRANSFER_OUT = "transfer_out", _("Transfer to another account")
+        TRANSFER_IN = "transfer_in", _("Transfer from another account")
+        # Manual correction by staff, with a reason.
+        ADJUSTMENT = "adjustment", _("Adjustment")
+
+    account = models.ForeignKey(SmsAccount, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    balance_after = models.DecimalField(_("balance after"), max_digits=14, decimal_places=2)
+    # One key per cause ("job:42:debit", "transfer:<uuid>:in"): a retried task cannot apply twice.
+    key = models.CharField(_("key"), max_length=100, unique=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("credit movement")
+        verbose_name_plural = _("credit movements")
+        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="movement_account_idx")]
+
+    def __str__(self):
+        return f"{self.account} {self.amount:+} ({self.kind})"
+
+
+class DestinationRate(models.Model):
+    """Credits per SMS segment for one destination country (France = 1)."""
+
+    country = models.CharField(_("country (ISO code)"), max_length=2, primary_key=True)
+    name = models.CharField(_("name"), max_length=64)
+    calling_code = models.PositiveSmallIntegerField(_("calling code"))
+    credits_per_segment = models.DecimalField(
+        _("credits per SMS"),
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("destination rate")
+        verbose_name_plural = _("destination rates")
+
+    def __str__(self):
+        return f"{self.name} ({self.country}): {self.credits_per_segment}"

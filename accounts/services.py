@@ -1,0 +1,150 @@
+"""Credit workflows. Balances change only here, always with a ledger row and a unique key."""
+
+import uuid
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from .models import CreditMovement, Membership, SmsAccount
+
+CENT = Decimal("0.01")
+
+
+class InsufficientCredits(Exception):
+    """The account does not hold enough credits; nothing was changed."""
+
+
+class _AlreadyApplied(Exception):
+    pass
+
+
+def _quantize(amount) -> Decimal:
+    return Decimal(amount).quantize(CENT)
+
+
+def _apply(*, account_id: int, amount: Decimal, kind: str, key: str, reason: str = "", by=None):
+    """Apply one movement inside the caller's transaction (or a new one).
+
+    Returns the new movement, or None when a movement with this key already exists (the cause
+    was already applied: a retried task, a double click). Raises InsufficientCredits when a
+    negative amount would overdraw the account; the conditional UPDATE makes that check atomic.
+    """
+    if CreditMovement.objects.filter(key=key).exists():
+        return None
+    try:
+        with transaction.atomic():
+            accounts = SmsAccount.objects.filter(pk=account_id)
+            if amount < 0:
+                accounts = accounts.filter(credits__gte=-amount)
+            if not accounts.update(credits=F("credits") + amount):
+                raise InsufficientCredits
+            balance = SmsAccount.objects.filter(pk=account_id).values_list("credits", flat=True)[0]
+            try:
+                with transaction.atomic():
+                    return CreditMovement.objects.create(
+                        account_id=account_id,
+                        kind=kind,
+                        amount=amount,
+                        balance_after=balance,
+                        key=key,
+                        reason=reason,
+                        created_by=by,
+                    )
+            except IntegrityError:
+                # A concurrent call with the same key won; undo our balance change.
+                raise _AlreadyApplied from None
+    except _AlreadyApplied:
+        return None
+
+
+def credits_debit(*, account: SmsAccount, amount, key: str, reason: str = "", by=None):
+    """Take `amount` credits, or raise InsufficientCredits and change nothing."""
+    amount = _quantize(amount)
+    if amount <= 0:
+        raise ValueError("A debit must be positive")
+    return _apply(
+        account_id=account.pk,
+        amount=-amount,
+        kind=CreditMovement.Kind.DEBIT,
+        key=key,
+        reason=reason,
+        by=by,
+    )
+
+
+def credits_refund(*, account: SmsAccount, amount, key: str, reason: str = ""):
+    amount = _quantize(amount)
+    if amount <= 0:
+        raise ValueError("A refund must be positive")
+    return _apply(
+        account_id=account.pk, amount=amount, kind=CreditMovement.Kind.REFUND, key=key, reason=reason
+    )
+
+
+def credits_add(*, account: SmsAccount, amount, kind: str, key: str, reason: str = "", by=None):
+    """Orders, welcome credits and staff adjustments (which may be negative)."""
+    amount = _quantize(amount)
+    if amount == 0:
+        raise ValueError("The amount cannot be zero")
+    return _apply(account_id=account.pk, amount=amount, kind=kind, key=key, reason=reason, by=by)
+
+
+def credits_transfer(*, source: SmsAccount, target: SmsAccount, amount, by, key: str | None = None):
+    """Move credits between two accounts of the same customer, both sides or neither.
+
+    `by` must own the source account and be a member of the target. Returns the pair of
+    movements (out, in), or None when this transfer key was already applied.
+    """
+    amount = _quantize(amount)
+    if amount <= 0:
+        raise ValueError("A transfer must be positive")
+    if source.pk == target.pk:
+        raise ValueError("Source and target are the same account")
+    if not Membership.objects.filter(
+        user=by, account=source, role=Membership.Role.OWNER
+    ).exists() or not Membership.objects.filter(user=by, account=target).exists():
+        raise PermissionError("The user must own the source and be a member of the target")
+    key = key or str(uuid.uuid4())
+    out_args = dict(
+        account_id=source.pk,
+        amount=-amount,
+        kind=CreditMovement.Kind.TRANSFER_OUT,
+        key=f"transfer:{key}:out",
+        reason=target.name,
+        by=by,
+    )
+    in_args = dict(
+        account_id=target.pk,
+        amount=amount,
+        kind=CreditMovement.Kind.TRANSFER_IN,
+        key=f"transfer:{key}:in",
+        reason=source.name,
+        by=by,
+    )
+    # Touch the two rows in primary-key order so opposite transfers cannot deadlock.
+    steps = [out_args, in_args] if source.pk < target.pk else [in_args, out_args]
+    with transaction.atomic():
+        done = [_apply(**steps[0]), _apply(**steps[1])]
+        if None in done:
+            if done != [None, None]:
+                raise IntegrityError(f"Transfer {key} was half applied")
+            return None
+    return (done[0], done[1]) if steps[0] is out_args else (done[1], done[0])
+
+
+def account_open(*, user, description: str = "", free_credits: Decimal = Decimal("0")):
+    """Create an SMS account owned by `user`, with optional welcome credits."""
+    with transaction.atomic():
+        account = SmsAccount.objects.create(
+            name=SmsAccount.next_name_for(user), description=description
+        )
+        Membership.objects.create(user=user, account=account, role=Membership.Role.OWNER)
+        if free_credits > 0:
+            credits_add(
+                account=account,
+                amount=free_credits,
+                kind=CreditMovement.Kind.SIGNUP,
+                key=f"signup:{account.pk}",
+            )
+    return account

@@ -1,0 +1,139 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import services
+from .access import account_view
+from .forms import AccountSettingsForm, SignupForm, TransferForm
+from .models import CreditMovement, Membership, SmsAccount
+
+
+@login_required
+def home(request: HttpRequest):
+    accounts = list(SmsAccount.objects.for_user(request.user)[:2])
+    if len(accounts) == 1:
+        return redirect(accounts[0])
+    return redirect("accounts:account_list")
+
+
+@login_required
+def account_list(request: HttpRequest):
+    accounts = SmsAccount.objects.for_user(request.user).order_by("name")
+    return render(request, "accounts/account_list.html", {"accounts": accounts})
+
+
+@login_required
+@require_http_methods(["POST"])
+def account_create(request: HttpRequest):
+    account = services.account_open(user=request.user)
+    messages.success(request, _("The SMS account %(name)s was created.") % {"name": account.name})
+    return redirect(account)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest):
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        from django.db import transaction
+
+        with transaction.atomic():
+            user = form.save()
+            account = services.account_open(
+                user=user, free_credits=settings.SIGNUP_FREE_CREDITS
+            )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request,
+            _("Welcome! Your SMS account %(name)s is ready with %(credits)s free credits.")
+            % {"name": account.name, "credits": account_credits(account)},
+        )
+        return redirect(account)
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+def account_credits(account: SmsAccount):
+    return SmsAccount.objects.values_list("credits", flat=True).get(pk=account.pk)
+
+
+@account_view
+def dashboard(request: HttpRequest):
+    account = request.account
+    movements = account.movements.select_related("created_by")[:10]
+    return render(
+        request,
+        "accounts/dashboard.html",
+        {"account": account, "movements": movements, "tab": "dashboard"},
+    )
+
+
+@account_view
+def ledger(request: HttpRequest):
+    account = request.account
+    movements = account.movements.select_related("created_by")
+    kind = request.GET.get("kind", "")
+    if kind in CreditMovement.Kind.values:
+        movements = movements.filter(kind=kind)
+    page = Paginator(movements, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/ledger.html",
+        {
+            "account": account,
+            "page": page,
+            "kind": kind,
+            "kinds": CreditMovement.Kind.choices,
+            "tab": "dashboard",
+        },
+    )
+
+
+@account_view
+@require_http_methods(["GET", "POST"])
+def transfer(request: HttpRequest):
+    account = request.account
+    is_owner = request.membership.role == Membership.Role.OWNER
+    form = TransferForm(request.POST or None, account=account, user=request.user)
+    if request.method == "POST" and is_owner and form.is_valid():
+        target = form.cleaned_data["target"]
+        amount = form.cleaned_data["amount"]
+        try:
+            services.credits_transfer(source=account, target=target, amount=amount, by=request.user)
+        except services.InsufficientCredits:
+            form.add_error("amount", _("This account does not hold enough credits."))
+        else:
+            messages.success(
+                request,
+                _("%(amount)s credits were transferred to %(target)s.")
+                % {"amount": amount, "target": target.name},
+            )
+            return redirect("accounts:ledger", account.name)
+    return render(
+        request,
+        "accounts/transfer.html",
+        {"account": account, "form": form, "is_owner": is_owner, "tab": "dashboard"},
+    )
+
+
+@account_view
+@require_http_methods(["GET", "POST"])
+def account_settings(request: HttpRequest):
+    account = request.account
+    is_owner = request.membership.role == Membership.Role.OWNER
+    form = AccountSettingsForm(request.POST or None, instance=account)
+    if request.method == "POST" and is_owner and form.is_valid():
+        form.save()
+        messages.success(request, _("The account settings were saved."))
+        return redirect("accounts:dashboard", account.name)
+    return render(
+        request,
+        "accounts/settings.html",
+        {"account": account, "form": form, "is_owner": is_owner, "tab": "settings"},
+    )

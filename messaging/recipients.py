@@ -1,0 +1,86 @@
+"""Turn what a customer typed into E.164 numbers, with a reason for each rejected entry.
+
+Plain module (phonenumbers only): used by forms, services and the API alike.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+# Entries are separated by new lines, commas or semicolons; spaces, dots and dashes inside
+# a number are allowed ("06 12 34 56 78").
+_SEPARATORS = re.compile(r"[\n\r,;]+")
+_NOISE = re.compile(r"[\s.\-()/]")
+_PLAUSIBLE = re.compile(r"^\+?[0-9]{3,20}$")
+
+# Types that cannot receive an SMS.
+_NOT_SMS_TYPES = {
+    PhoneNumberType.FIXED_LINE,
+    PhoneNumberType.TOLL_FREE,
+    PhoneNumberType.PREMIUM_RATE,
+    PhoneNumberType.SHARED_COST,
+    PhoneNumberType.UAN,
+    PhoneNumberType.VOICEMAIL,
+}
+
+# Reasons are codes; the web layer translates them (see messaging.forms.INVALID_REASONS).
+NOT_A_NUMBER = "not_a_number"
+INVALID = "invalid"
+NOT_MOBILE = "not_mobile"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    number: str  # E.164, "+33612345678"
+    region: str  # ISO country of the number, "FR"
+
+
+@dataclass
+class ParsedRecipients:
+    valid: list[Recipient] = field(default_factory=list)
+    invalid: list[tuple[str, str]] = field(default_factory=list)  # (as typed, reason code)
+    duplicates: int = 0
+
+
+def normalise(raw: str, default_region: str) -> Recipient | str:
+    """One number → Recipient, or a reason code when it cannot receive an SMS."""
+    compact = _NOISE.sub("", raw)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if not _PLAUSIBLE.match(compact):
+        return NOT_A_NUMBER
+    try:
+        parsed = phonenumbers.parse(compact, default_region)
+    except phonenumbers.NumberParseException:
+        return NOT_A_NUMBER
+    if not phonenumbers.is_valid_number(parsed):
+        return INVALID
+    if phonenumbers.number_type(parsed) in _NOT_SMS_TYPES:
+        return NOT_MOBILE
+    return Recipient(
+        number=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+        region=phonenumbers.region_code_for_number(parsed) or default_region,
+    )
+
+
+def split_entries(text: str) -> list[str]:
+    return [entry.strip() for entry in _SEPARATORS.split(text or "") if entry.strip()]
+
+
+def parse(text: str, default_region: str) -> ParsedRecipients:
+    result = ParsedRecipients()
+    seen: set[str] = set()
+    for entry in split_entries(text):
+        outcome = normalise(entry, default_region)
+        if isinstance(outcome, str):
+            result.invalid.append((entry, outcome))
+        elif outcome.number in seen:
+            result.duplicates += 1
+        else:
+            seen.add(outcome.number)
+            result.valid.append(outcome)
+    return result
