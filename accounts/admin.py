@@ -19,7 +19,15 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "company", "handle", "is_staff", "is_active"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "company",
+        "handle",
+        "is_staff",
+        "is_active",
+    ]
     list_filter = ["is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "first_name", "last_name", "company", "handle"]
     readonly_fields = ["handle", "last_login", "date_joined"]
@@ -57,7 +65,15 @@ class SmsAccountAdmin(admin.ModelAdmin):
     list_filter = ["status", "default_region"]
     search_fields = ["name", "description", "memberships__user__email"]
     readonly_fields = ["credits", "created_at", "credit_link"]
-    fields = ["name", "description", "default_region", "status", "credits", "credit_link", "created_at"]
+    fields = [
+        "name",
+        "description",
+        "default_region",
+        "status",
+        "credits",
+        "credit_link",
+        "created_at",
+    ]
     inlines = [MembershipInline]
 
     @admin.display(description=_("Credits"))
@@ -119,7 +135,15 @@ class SmsAccountAdmin(admin.ModelAdmin):
 class CreditMovementAdmin(admin.ModelAdmin):
     """The ledger is append-only: staff read it here and change it through "Credit or adjust"."""
 
-    list_display = ["created_at", "account", "kind", "amount", "balance_after", "reason", "created_by"]
+    list_display = [
+        "created_at",
+        "account",
+        "kind",
+        "amount",
+        "balance_after",
+        "reason",
+        "created_by",
+    ]
     list_filter = ["kind", "created_at"]
     search_fields = ["account__name", "key", "reason"]
     list_select_related = ["account", "created_by"]

@@ -187,7 +187,9 @@ class CreditMovement(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("credit movement")
         verbose_name_plural = _("credit movements")
-        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="movement_account_idx")]
+        indexes = [
+            models.Index(fields=["account", "-created_at", "-id"], name="movement_account_idx")
+        ]
 
     def __str__(self):
         return f"{self.account} {self.amount:+} ({self.kind})"

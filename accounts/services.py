@@ -78,7 +78,11 @@ def credits_refund(*, account: SmsAccount, amount, key: str, reason: str = ""):
     if amount <= 0:
         raise ValueError("A refund must be positive")
     return _apply(
-        account_id=account.pk, amount=amount, kind=CreditMovement.Kind.REFUND, key=key, reason=reason
+        account_id=account.pk,
+        amount=amount,
+        kind=CreditMovement.Kind.REFUND,
+        key=key,
+        reason=reason,
     )
 
 
@@ -101,9 +105,10 @@ def credits_transfer(*, source: SmsAccount, target: SmsAccount, amount, by, key:
         raise ValueError("A transfer must be positive")
     if source.pk == target.pk:
         raise ValueError("Source and target are the same account")
-    if not Membership.objects.filter(
-        user=by, account=source, role=Membership.Role.OWNER
-    ).exists() or not Membership.objects.filter(user=by, account=target).exists():
+    if (
+        not Membership.objects.filter(user=by, account=source, role=Membership.Role.OWNER).exists()
+        or not Membership.objects.filter(user=by, account=target).exists()
+    ):
         raise PermissionError("The user must own the source and be a member of the target")
     key = key or str(uuid.uuid4())
     out_args = dict(

@@ -46,9 +46,7 @@ def signup(request: HttpRequest):
 
         with transaction.atomic():
             user = form.save()
-            account = services.account_open(
-                user=user, free_credits=settings.SIGNUP_FREE_CREDITS
-            )
+            account = services.account_open(user=user, free_credits=settings.SIGNUP_FREE_CREDITS)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
             request,

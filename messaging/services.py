@@ -34,7 +34,9 @@ def rates_for(regions) -> dict[str, Decimal]:
     )
 
 
-def estimate_build(*, account: SmsAccount, sms: SmsCount, parsed: rcpt.ParsedRecipients) -> Estimate:
+def estimate_build(
+    *, account: SmsAccount, sms: SmsCount, parsed: rcpt.ParsedRecipients
+) -> Estimate:
     """What sending `sms` to the parsed recipients would cost, per destination rate."""
     rates = rates_for(r.region for r in parsed.valid) if parsed.valid else {}
     invalid = list(parsed.invalid)

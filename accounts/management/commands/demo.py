@@ -24,7 +24,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             user, created = User.objects.get_or_create(
                 email=DEMO_EMAIL,
-                defaults={"first_name": "Camille", "last_name": "Martin", "company": "Boulangerie Martin"},
+                defaults={
+                    "first_name": "Camille",
+                    "last_name": "Martin",
+                    "company": "Boulangerie Martin",
+                },
             )
             if created:
                 user.set_password(DEMO_PASSWORD)

@@ -1,0 +1,83 @@
+import os
+import socket
+
+import pytest
+from django.conf import settings
+
+from tests.accounts.factories import AccountFactory, MembershipFactory, UserFactory
+
+IN_CI = os.environ.get("CI") == "true"
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.LANGUAGE_CODE = "fr"
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Fail any test that would open a connection outside this machine."""
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (
+            host.startswith("127.") or host in {"localhost", "::1"} or host.startswith("/")
+        ):
+            raise RuntimeError(f"Test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def require(condition: bool, reason: str):
+    """Skip locally when a service is missing, but fail in CI, where every service runs."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def account(owner):
+    account = AccountFactory(credits_amount="100")
+    MembershipFactory(user=owner, account=account, role="owner")
+    return account
+
+
+@pytest.fixture
+def member(account):
+    user = UserFactory()
+    MembershipFactory(user=user, account=account, role="member")
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    """A customer with an account of their own, who must never see `account`."""
+    user = UserFactory()
+    MembershipFactory(user=user, account=AccountFactory(), role="owner")
+    return user
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
