@@ -149,6 +149,9 @@ CACHES = {
     }
 }
 
+# Sessions are read from Redis and written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,0 +1,116 @@
+"""Throughput of the live counter endpoint next to a bare "hello" view, in one process.
+
+Measured with Django's test client (in-process WSGI, no network), on a throwaway SQLite database
+with the full middleware stack, a logged-in customer and CSRF checks off (as for HTMX requests
+carrying the token, which costs the same for both views). Prints requests per second and ratios.
+
+    .venv/bin/python bench/counter.py [--seconds 3]
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["SMSPANEL_VAR_DIR"] = tempfile.mkdtemp(prefix="smspanel-bench-")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smspanel.settings")
+os.environ.pop("DATABASE_URL", None)
+# No broker is needed here: point at an unused address so no embedded Redis is started.
+os.environ["REDIS_URL"] = "redis://127.0.0.1:1/0"
+os.environ["SECURE_SSL_REDIRECT"] = "0"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.http import HttpResponse  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.urls import include, path  # noqa: E402
+
+from accounts.access import account_view  # noqa: E402
+
+
+def hello(request):
+    return HttpResponse("hello")
+
+
+@account_view
+def account_hello(request):
+    """The cheapest page under an account: session, user and membership lookups, no work."""
+    return HttpResponse(f"hello {request.account.name}")
+
+
+urlpatterns = [
+    path("hello/", hello),
+    path("sms/<str:service>/hello/", account_hello),
+    path("", include("smspanel.urls")),
+]
+
+
+def measure(fn, seconds: float) -> float:
+    for _ in range(20):  # warm up
+        fn()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        fn()
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from accounts import services
+    from accounts.models import User
+
+    user = User.objects.create_user("bench@example.com", "bench-pass-123")
+    account = services.account_open(user=user, free_credits=100)
+
+    message_1000 = ("Bonjour Camille, votre commande 4512 est prete. " * 25)[:1000]
+    receivers = "\n".join(f"+3361234{i:04d}" for i in range(10))
+    locmem = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(
+        ROOT_URLCONF=__name__, DEBUG=False, ALLOWED_HOSTS=["testserver"], CACHES=locmem
+    ):
+        client = Client()
+        client.force_login(user)
+        url = f"/sms/{account.name}/send/counter/"
+
+        def counter(data):
+            response = client.post(url, data, HTTP_HX_REQUEST="true")
+            assert response.status_code == 200, response.status_code
+            return response
+
+        assert b'data-testid="segments">7<' in counter({"message": message_1000}).content
+        results = {
+            "bare hello view": measure(lambda: client.get("/hello/"), args.seconds),
+            "hello under an account (auth only)": measure(
+                lambda: client.get(f"/sms/{account.name}/hello/"), args.seconds
+            ),
+            "counter, 1,000-char message": measure(
+                lambda: counter({"message": message_1000}), args.seconds
+            ),
+            "counter, 1,000 chars + 10 recipients": measure(
+                lambda: counter({"message": message_1000, "receivers": receivers}), args.seconds
+            ),
+        }
+    base = results["bare hello view"]
+    print(
+        f"Django test client, in-process, {args.seconds:.0f} s per case, SQLite, "
+        "cached_db sessions on a local-memory cache, 1 process"
+    )
+    for name, rps in results.items():
+        print(f"{name:40s} {rps:8.0f} req/s   {rps / base:6.1%} of bare view")
+
+
+if __name__ == "__main__":
+    main()
