@@ -5,6 +5,12 @@ from tests.accounts.factories import AccountFactory, MembershipFactory, UserFact
 PASSWORD = "secret-pass-123"  # the password UserFactory sets
 
 
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    """Settings run with DEBUG off, hence SECURE_SSL_REDIRECT: the test client speaks plain HTTP."""
+    settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture
 def second_account(owner):
     """Another account of the same customer (owner), with 20 credits."""

@@ -48,9 +48,7 @@ def test_it_logs_in_and_redirects_home(client, owner, account):
 def test_it_follows_a_safe_next(client, owner, account):
     target = f"/sms/{account.name}/credits/"
 
-    response = client.post(
-        URL, {"username": owner.email, "password": PASSWORD, "next": target}
-    )
+    response = client.post(URL, {"username": owner.email, "password": PASSWORD, "next": target})
 
     assert response.status_code == 302
     assert response.url == target
@@ -94,11 +92,24 @@ def test_it_refuses_an_inactive_user(client):
     "lower-cased: a customer who signed up as Camille@Example.com cannot log in with it",
     strict=True,
 )
-def test_it_accepts_the_email_in_any_case(client, owner):
-    response = login(client, owner.email.upper(), PASSWORD)
+def test_it_accepts_the_email_as_typed_at_signup(client):
+    signup = client.post(
+        "/signup/",
+        {
+            "email": "Camille.Dupont@Example.com",
+            "first_name": "Camille",
+            "last_name": "Dupont",
+            "password1": "Tr0mbone-Violet-42",
+            "password2": "Tr0mbone-Violet-42",
+        },
+    )
+    assert signup.status_code == 302
+    client.post("/logout/")
+
+    response = login(client, "Camille.Dupont@Example.com", "Tr0mbone-Violet-42")
 
     assert response.status_code == 302
-    assert user_id(client) == str(owner.pk)
+    assert user_id(client) is not None
 
 
 def test_it_locks_an_email_after_too_many_failures(english, owner, settings):

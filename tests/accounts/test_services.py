@@ -164,7 +164,12 @@ def test_it_adds_an_order(account, owner):
 
 def test_it_applies_a_negative_adjustment(account, owner):
     movement = services.credits_add(
-        account=account, amount=-30, kind="adjustment", key="adj:1", reason="duplicate order", by=owner
+        account=account,
+        amount=-30,
+        kind="adjustment",
+        key="adj:1",
+        reason="duplicate order",
+        by=owner,
     )
 
     assert movement is not None
