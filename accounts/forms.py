@@ -24,6 +24,10 @@ class LoginForm(AuthenticationForm):
         ),
     }
 
+    def clean_username(self):
+        # Addresses are stored in lower case (UserManager, sign-up).
+        return self.cleaned_data["username"].strip().lower()
+
     def clean(self):
         email = self.cleaned_data.get("username") or ""
         ip = throttle.client_ip(self.request) if self.request else None

@@ -106,6 +106,17 @@ class SmsAccount(models.Model):
     def get_absolute_url(self):
         return reverse("accounts:dashboard", args=[self.name])
 
+    def save(self, *args, **kwargs):
+        # The balance only changes through accounts.services' conditional UPDATEs: saving an
+        # edited account (settings form, admin) must not write back a balance read earlier.
+        if self.pk and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "credits"
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def label(self):
         return f"{self.name} ({self.description})" if self.description else self.name

@@ -1,7 +1,11 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from senders.models import Sender
+
 from . import recipients
+from .models import SmsJob
 
 INVALID_REASONS = {
     recipients.NOT_A_NUMBER: _("not a phone number"),
@@ -52,3 +56,77 @@ class ComposeForm(forms.Form):
                 params={"max": MAX_TYPED_RECIPIENTS},
             )
         return value
+
+
+SHORT_NUMBER = "short"
+
+
+def sender_choices(account):
+    """The manager's groups: senders allowing replies, alphanumeric senders, others."""
+    enabled = list(Sender.objects.filter(account=account).enabled().order_by("sender"))
+    replies = [(SHORT_NUMBER, _("Number allowing replies (France only)"))] + [
+        (str(s.pk), f"{s.sender} ({s.get_type_display()})") for s in enabled if s.allows_replies
+    ]
+    alpha = [(str(s.pk), s.sender) for s in enabled if s.type == Sender.Type.ALPHA]
+    other = [
+        (str(s.pk), f"{s.description} ({s.sender})" if s.description else s.sender)
+        for s in enabled
+        if not s.allows_replies and s.type != Sender.Type.ALPHA
+    ]
+    groups = [(_("Senders allowing replies"), replies)]
+    if alpha:
+        groups.append((_("Alphanumeric senders"), alpha))
+    if other:
+        groups.append((_("Other senders"), other))
+    return groups
+
+
+class SendForm(ComposeForm):
+    """The whole send form: what to send, from whom, to whom, when."""
+
+    sender = forms.ChoiceField(label=_("Sender"))
+    sms_class = forms.ChoiceField(
+        label=_("Class"), choices=SmsJob.SmsClass.choices, initial=SmsJob.SmsClass.PHONE_DISPLAY
+    )
+    when = forms.ChoiceField(
+        label=_("Sending"),
+        choices=[("now", _("Immediate")), ("later", _("Deferred"))],
+        initial="now",
+        widget=forms.RadioSelect,
+    )
+    scheduled_at = forms.DateTimeField(
+        label=_("Date and time of sending"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
+    )
+    tag = forms.CharField(label=_("Tag"), max_length=64, required=False)
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.fields["sender"].choices = sender_choices(account)
+        self.fields["sender"].initial = SHORT_NUMBER
+
+    def clean_sender(self):
+        value = self.cleaned_data["sender"]
+        if value == SHORT_NUMBER:
+            return None
+        sender = Sender.objects.filter(account=self.account, pk=value).enabled().first()
+        if sender is None:
+            raise forms.ValidationError(_("This sender is not enabled on this account."))
+        return sender
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("when") == "later":
+            moment = cleaned.get("scheduled_at")
+            if moment is None:
+                self.add_error("scheduled_at", _("Choose the date and time of sending."))
+            elif moment <= timezone.now():
+                self.add_error("scheduled_at", _("The date of sending must be in the future."))
+        else:
+            cleaned["scheduled_at"] = None
+        if not recipients.split_entries(cleaned.get("receivers", "")):
+            self.add_error("receivers", _("Enter at least one recipient."))
+        return cleaned

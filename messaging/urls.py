@@ -7,4 +7,7 @@ app_name = "messaging"
 urlpatterns = [
     path("sms/<str:service>/send/", views.compose, name="compose"),
     path("sms/<str:service>/send/counter/", views.counter, name="counter"),
+    path("sms/<str:service>/jobs/<int:job_id>/", views.job_detail, name="job"),
+    path("sms/<str:service>/jobs/<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
+    path("sms/<str:service>/scheduled/", views.scheduled, name="scheduled"),
 ]

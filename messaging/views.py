@@ -1,14 +1,21 @@
 import unicodedata
 
+from django.contrib import messages
+from django.db.models import Count
 from django.http import HttpRequest
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import account_view
 
 from . import recipients, services
 from .encoding import RECOMMENDED_MAX_SEGMENTS, count, smart_replace
-from .forms import INVALID_REASONS, MAX_TYPED_RECIPIENTS, ComposeForm
+from .forms import INVALID_REASONS, MAX_TYPED_RECIPIENTS, SendForm
+from .models import OutgoingMessage, SmsJob
+from .schedule import in_commercial_window, next_commercial_window
 
 
 def _describe(char: str) -> dict:
@@ -18,6 +25,17 @@ def _describe(char: str) -> dict:
         "code": code,
         "name": unicodedata.name(char, code).title(),
     }
+
+
+def _requested_time(data):
+    if data.get("when") != "later" or not data.get("scheduled_at"):
+        return None
+    from django.forms import DateTimeField
+
+    try:
+        return DateTimeField(input_formats=["%Y-%m-%dT%H:%M"]).clean(data["scheduled_at"])
+    except Exception:  # an invalid date is reported by the form, not by the counter
+        return None
 
 
 def counter_context(account, data) -> dict:
@@ -35,7 +53,13 @@ def counter_context(account, data) -> dict:
         parsed = recipients.parse("\n".join(entries), account.default_region)
         estimate = services.estimate_build(account=account, sms=sms, parsed=parsed)
         estimate.invalid = [(raw, INVALID_REASONS[reason]) for raw, reason in estimate.invalid]
+    window_opens = None
+    if stop_clause:
+        moment = _requested_time(data) or timezone.now()
+        if not in_commercial_window(moment):
+            window_opens = next_commercial_window(moment)
     return {
+        "window_opens": window_opens,
         "message": message,
         "sms": sms,
         "stop_clause": stop_clause,
@@ -53,11 +77,27 @@ def compose(request: HttpRequest):
     account = request.account
     data = request.POST.copy() if request.method == "POST" else {}
     context = counter_context(account, data)
+    form = SendForm(data or None, account=account)
     if request.method == "POST":
         data["message"] = context["message"]  # after an explicit smart replacement
-    form = ComposeForm(data or None)
-    if request.method == "POST":
-        form.is_valid()  # show field errors next to the counter
+        if "send" in request.POST and form.is_valid():
+            parsed = recipients.parse(form.cleaned_data["receivers"], account.default_region)
+            try:
+                job = services.job_submit(
+                    account=account,
+                    user=request.user,
+                    message=form.cleaned_data["message"],
+                    parsed=parsed,
+                    sender=form.cleaned_data["sender"],
+                    stop_clause=not form.cleaned_data["no_stop_clause"],
+                    sms_class=form.cleaned_data["sms_class"],
+                    tag=form.cleaned_data["tag"],
+                    scheduled_at=form.cleaned_data["scheduled_at"],
+                )
+            except services.SendError as error:
+                form.add_error(None, str(error))
+            else:
+                return redirect(job)
     return render(
         request,
         "messaging/compose.html",
@@ -73,3 +113,75 @@ def counter(request: HttpRequest):
     context["account"] = request.account
     context["replaced_message"] = bool(request.POST.get("smart_replace"))
     return render(request, "messaging/compose.html#counter", context)
+
+
+def _job_for(request, job_id) -> SmsJob:
+    return get_object_or_404(
+        SmsJob.objects.select_related("sender"), pk=job_id, account=request.account
+    )
+
+
+def job_progress(job: SmsJob) -> dict:
+    counts = dict(
+        OutgoingMessage.objects.filter(job=job)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    total = sum(counts.values())
+    pending = counts.get("queued", 0) + counts.get("submitted", 0)
+    rows = [
+        (value, label, counts.get(value, 0))
+        for value, label in OutgoingMessage.Status.choices
+        if counts.get(value, 0) or value in ("queued", "submitted", "delivered")
+    ]
+    handled = total - counts.get("queued", 0)
+    return {
+        "rows": rows,
+        "total": total,
+        "pending": pending,
+        "submitted_pct": round(100 * handled / total) if total else 100,
+        "final": pending == 0 or job.status == SmsJob.Status.CANCELLED,
+    }
+
+
+@account_view
+def job_detail(request: HttpRequest, job_id: int):
+    job = _job_for(request, job_id)
+    progress = job_progress(job)
+    context = {"account": request.account, "job": job, "progress": progress, "tab": "history"}
+    if request.htmx:
+        if progress["final"] and request.GET.get("poll"):
+            response = render(request, "messaging/job.html#progress", context)
+            response.status_code = HttpResponseStopPolling.status_code
+            return response
+        return render(request, "messaging/job.html#progress", context)
+    invalid = [(raw, INVALID_REASONS.get(reason, reason)) for raw, reason in job.invalid_receivers]
+    return render(request, "messaging/job.html", {**context, "invalid": invalid})
+
+
+@account_view
+@require_POST
+def job_cancel(request: HttpRequest, job_id: int):
+    job = _job_for(request, job_id)
+    if services.job_cancel(job=job, by=request.user):
+        messages.success(
+            request,
+            _("The send was cancelled and %(credits)s credits were refunded.")
+            % {"credits": job.credits},
+        )
+    else:
+        messages.error(request, _("This send can no longer be cancelled: it has already started."))
+    return redirect("messaging:scheduled", request.account.name)
+
+
+@account_view
+def scheduled(request: HttpRequest):
+    jobs = SmsJob.objects.filter(account=request.account, status=SmsJob.Status.SCHEDULED).order_by(
+        "scheduled_at", "id"
+    )
+    return render(
+        request,
+        "messaging/scheduled.html",
+        {"account": request.account, "jobs": jobs, "tab": "scheduled"},
+    )

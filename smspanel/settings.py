@@ -166,8 +166,33 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers unacknowledged tasks after this many seconds; keep it above the hard limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Europe/Paris"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "release-due-jobs": {"task": "messaging.tasks.release_due_jobs", "schedule": 5.0},
+    "retry-due-messages": {"task": "messaging.tasks.retry_due_messages", "schedule": 15.0},
+    "simulator-tick": {"task": "messaging.tasks.simulator_tick", "schedule": 1.0},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- The mobile operator ------------------------------------------------------------------
+# "simulated" (default) or "http" (URL, TOKEN). The simulator's defaults give a realistic mix:
+# most messages delivered within seconds, a few percent of errors (messaging/operator/).
+SMS_OPERATOR = {
+    "BACKEND": os.environ.get("SMS_OPERATOR", "simulated"),
+    "URL": os.environ.get("SMS_OPERATOR_URL", ""),
+    "TOKEN": os.environ.get("SMS_OPERATOR_TOKEN", ""),
+    "SIMULATOR": {
+        "seed": int(os.environ.get("SMS_SIMULATOR_SEED", "42")),
+        "transient_error_rate": 0.02,
+        "permanent_error_rate": 0.01,
+        "undelivered_rate": 0.02,
+        "expired_rate": 0.005,
+        "delay_median_s": 3.0,
+        "stop_reply_rate": 0.0,
+        "reply_rate": 0.0,
+    },
+}
+# Signs delivery-report callbacks (HMAC-SHA256 of the body, hex, in X-Signature).
+SMS_CALLBACK_SECRET = os.environ.get("SMS_CALLBACK_SECRET", SECRET_KEY)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -1,7 +1,9 @@
+import importlib
 import os
 import socket
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 
 from tests.accounts.factories import AccountFactory, MembershipFactory, UserFactory
@@ -39,6 +41,25 @@ def _no_network(monkeypatch):
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def _reseed_after_flush(request, django_db_blocker):
+    """A transactional test ends with a flush that also empties the tables the data migrations
+    filled; --reuse-db would keep them empty for later tests. Put the destination rates back."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if transactional:
+        from accounts.models import DestinationRate
+
+        with django_db_blocker.unblock():
+            if not DestinationRate.objects.exists():
+                seed = importlib.import_module("accounts.migrations.0002_seed_destination_rates")
+                seed.seed(django_apps, None)
 
 
 def require(condition: bool, reason: str):

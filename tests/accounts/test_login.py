@@ -87,11 +87,6 @@ def test_it_refuses_an_inactive_user(client):
     assert user_id(client) is None
 
 
-@pytest.mark.xfail(
-    reason="BUG: login compares the e-mail case-sensitively, but signup and the manager store it "
-    "lower-cased: a customer who signed up as Camille@Example.com cannot log in with it",
-    strict=True,
-)
 def test_it_accepts_the_email_as_typed_at_signup(client):
     signup = client.post(
         "/signup/",

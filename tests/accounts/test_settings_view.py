@@ -27,7 +27,9 @@ def test_the_owner_sees_the_current_settings(owner_client, account):
 
 
 def test_the_owner_changes_the_settings(owner_client, account):
-    response = owner_client.post(url(account), {"description": "Rappels RDV", "default_region": "BE"})
+    response = owner_client.post(
+        url(account), {"description": "Rappels RDV", "default_region": "BE"}
+    )
 
     assert response.status_code == 302
     assert response.url == f"/sms/{account.name}/"
@@ -114,12 +116,6 @@ def test_an_outsider_gets_404_and_changes_nothing(client, account, outsider):
     assert account.default_region == "FR"
 
 
-@pytest.mark.xfail(
-    reason="BUG: the settings view saves the whole SmsAccount (form.save() -> Model.save()), "
-    "writing back the balance read at the start of the request: a debit made meanwhile is "
-    "lost and the balance no longer matches the ledger",
-    strict=True,
-)
 def test_it_keeps_a_debit_made_while_the_settings_are_saved(owner_client, account):
     # Another request (a send job) debits the account after this request loaded it and
     # before the settings form writes it.

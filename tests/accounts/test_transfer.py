@@ -33,7 +33,9 @@ def test_the_owner_gets_the_form_with_their_other_accounts(
     assert list(response.context["form"].fields["target"].queryset) == [second_account]
 
 
-def test_it_transfers_between_two_accounts_of_the_owner(owner_client, owner, account, second_account):
+def test_it_transfers_between_two_accounts_of_the_owner(
+    owner_client, owner, account, second_account
+):
     response = owner_client.post(url(account), {"target": second_account.pk, "amount": "30.50"})
 
     assert response.status_code == 302

@@ -25,9 +25,7 @@ class TestComposePage:
         assert "Caractères restants" in html
 
     def test_it_counts_on_submit_without_javascript(self, owner_client, account):
-        response = owner_client.post(
-            compose_url(account), {"message": "a" * 150, "receivers": ""}
-        )
+        response = owner_client.post(compose_url(account), {"message": "a" * 150, "receivers": ""})
         assert response.status_code == 200
         # 150 + 11 = 161 septets: two parts.
         assert 'data-testid="segments">2<' in response.content.decode()

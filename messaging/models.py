@@ -1,0 +1,184 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import SmsAccount
+from senders.models import Sender
+
+
+class SmsJob(models.Model):
+    """One submission from the send form or the API: one text to many recipients."""
+
+    class Status(models.TextChoices):
+        # Waiting for its time (deferred, or postponed to the commercial window).
+        SCHEDULED = "scheduled", _("Scheduled")
+        # Due: waiting for a worker to fan it out.
+        QUEUED = "queued", _("Queued")
+        # Messages are being submitted to the operator.
+        SENDING = "sending", _("Sending")
+        # Every message was submitted or failed; delivery reports may still arrive.
+        DONE = "done", _("Sent")
+        # Cancelled before sending; fully refunded.
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class SmsClass(models.TextChoices):
+        PHONE_DISPLAY = "phoneDisplay", _("Standard")
+        FLASH = "flash", _("Flash")
+        SIM = "sim", _("SIM")
+
+    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sender = models.ForeignKey(
+        Sender, on_delete=models.PROTECT, null=True, blank=True, related_name="jobs"
+    )
+    # The sender shown to recipients; empty for the short number that allows replies.
+    sender_label = models.CharField(_("sender"), max_length=16, blank=True)
+    message = models.TextField(_("message"))
+    stop_clause = models.BooleanField(_("STOP mention"), default=True)
+    sms_class = models.CharField(
+        _("class"), max_length=12, choices=SmsClass, default=SmsClass.PHONE_DISPLAY
+    )
+    tag = models.CharField(_("tag"), max_length=64, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=5)
+    segments = models.PositiveSmallIntegerField(_("SMS per message"))
+    credits = models.DecimalField(_("credits"), max_digits=14, decimal_places=2)
+    scheduled_at = models.DateTimeField(_("planned for"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, db_index=True)
+    recipients_count = models.PositiveIntegerField(_("recipients"), default=0)
+    stoplisted_count = models.PositiveIntegerField(_("STOP-listed"), default=0)
+    duplicates_count = models.PositiveIntegerField(_("duplicates"), default=0)
+    invalid_receivers = models.JSONField(_("invalid receivers"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("send job")
+        verbose_name_plural = _("send jobs")
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="job_account_idx"),
+            models.Index(fields=["status", "scheduled_at"], name="job_due_idx"),
+        ]
+
+    def __str__(self):
+        return f"job {self.pk} ({self.account})"
+
+    def get_absolute_url(self):
+        return reverse("messaging:job", args=[self.account.name, self.pk])
+
+    @property
+    def full_text(self) -> str:
+        from .encoding import STOP_CLAUSE
+
+        return self.message + (STOP_CLAUSE if self.stop_clause else "")
+
+    @property
+    def cancellable(self) -> bool:
+        return self.status == self.Status.SCHEDULED
+
+    @property
+    def reply_allowed(self) -> bool:
+        return self.sender_id is None or self.sender.allows_replies
+
+
+class OutgoingMessage(models.Model):
+    """One SMS of a job to one recipient (OVH `sms.Outgoing`)."""
+
+    class Status(models.TextChoices):
+        # Waiting to be submitted (or to be retried after a transient error).
+        QUEUED = "queued", _("Pending")
+        # Accepted by the operator, waiting for the delivery report.
+        SUBMITTED = "submitted", _("Sent")
+        # The handset received it.
+        DELIVERED = "delivered", _("Delivered")
+        # The operator could not deliver it (handset off, full, absent).
+        UNDELIVERED = "undelivered", _("Not delivered")
+        # Refused by the operator or out of retries; refunded.
+        FAILED = "failed", _("Failed")
+        # Not delivered within its validity period; refunded.
+        EXPIRED = "expired", _("Expired")
+        # The recipient is on the account's STOP list: never sent, never charged.
+        STOPLISTED = "stoplisted", _("STOP list")
+
+    job = models.ForeignKey(SmsJob, on_delete=models.CASCADE, related_name="messages")
+    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="+")
+    receiver = models.CharField(_("recipient"), max_length=16)
+    country = models.CharField(_("country"), max_length=2)
+    parts = models.PositiveSmallIntegerField(_("SMS"))
+    credits = models.DecimalField(_("credits"), max_digits=10, decimal_places=2)
+    status = models.CharField(_("status"), max_length=12, choices=Status)
+    operator_id = models.CharField(_("operator id"), max_length=64, blank=True)
+    error_code = models.CharField(_("error"), max_length=32, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("outgoing SMS")
+        verbose_name_plural = _("outgoing SMS")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "receiver"], name="one_message_per_receiver")
+        ]
+        indexes = [
+            models.Index(fields=["account", "-id"], name="outgoing_account_idx"),
+            models.Index(fields=["job", "status"], name="outgoing_job_status_idx"),
+            models.Index(fields=["operator_id"], name="outgoing_operator_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="outgoing_retry_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.receiver} ({self.status})"
+
+    # Final states: a report never moves a message out of them.
+    FINAL = frozenset({"delivered", "undelivered", "failed", "expired", "stoplisted"})
+
+
+class StopListEntry(models.Model):
+    """A number that asked not to receive SMS from this account (OVH `sms.Blacklist`)."""
+
+    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="stop_list")
+    number = models.CharField(_("number"), max_length=16)
+    created_at = models.DateTimeField(_("date"), auto_now_add=True)
+    outgoing = models.ForeignKey(
+        OutgoingMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("STOP list entry")
+        verbose_name_plural = _("STOP list")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "number"], name="one_stop_entry_per_number")
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class SimulatorSubmission(models.Model):
+    """The simulated operator's own record of what it accepted (its idempotency store)."""
+
+    message_id = models.BigIntegerField(primary_key=True)
+    operator_id = models.CharField(max_length=64)
+    accepted_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.operator_id
+
+
+class SimulatorEvent(models.Model):
+    """A delivery report or reply the simulated operator will send when due."""
+
+    due_at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=8)  # "report" | "reply"
+    payload = models.JSONField()
+
+    def __str__(self):
+        return f"{self.kind} due {self.due_at}"

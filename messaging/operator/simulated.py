@@ -1,0 +1,127 @@
+"""The simulated operator: the fault model decides, the database keeps its state.
+
+Accepted submissions are remembered (SimulatorSubmission) so a resubmitted message is never
+sent twice; delivery reports and replies wait in SimulatorEvent until due, and the beat task
+`simulator_tick` hands them to the same services the HTTP callbacks use.
+"""
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import SimulatorEvent, SimulatorSubmission
+from .base import OutboundSms, SubmitResult
+from .simulator_model import ReportEvent, SimulatorConfig, SimulatorModel, Submission
+
+# An event whose message is not recorded as submitted yet (the batch transaction has not
+# committed) is offered again this much later, at most this many times.
+RETRY_UNMATCHED_AFTER = timedelta(seconds=2)
+MAX_UNMATCHED_RETRIES = 15
+
+_models: dict[str, SimulatorModel] = {}
+
+
+def _model(config: dict) -> SimulatorModel:
+    # One model per process and configuration: its throughput bucket spans batches.
+    key = repr(sorted(config.items()))
+    if key not in _models:
+        _models[key] = SimulatorModel(SimulatorConfig(**config))
+    return _models[key]
+
+
+class SimulatedOperator:
+    def __init__(self, config: dict):
+        self.model = _model(config.get("SIMULATOR", {}))
+
+    def submit(self, messages: Sequence[OutboundSms]) -> list[SubmitResult]:
+        now = timezone.now()
+        known = dict(
+            SimulatorSubmission.objects.filter(
+                message_id__in=[m.message_id for m in messages]
+            ).values_list("message_id", "operator_id")
+        )
+        results = [
+            SubmitResult(message_id=mid, accepted=True, operator_id=op) for mid, op in known.items()
+        ]
+        fresh = [m for m in messages if m.message_id not in known]
+        if not fresh:
+            return results
+        outcomes, events = self.model.decide(
+            [
+                Submission(
+                    message_id=m.message_id,
+                    receiver=m.receiver,
+                    parts=m.parts,
+                    reply_allowed=m.reply_allowed,
+                    attempt=m.attempt,
+                )
+                for m in fresh
+            ],
+            now,
+        )
+        with transaction.atomic():
+            SimulatorSubmission.objects.bulk_create(
+                [
+                    SimulatorSubmission(
+                        message_id=o.message_id, operator_id=o.operator_id, accepted_at=now
+                    )
+                    for o in outcomes
+                    if o.accepted
+                ],
+                ignore_conflicts=True,
+                batch_size=500,
+            )
+            SimulatorEvent.objects.bulk_create([_event_row(e) for e in events], batch_size=500)
+        results.extend(
+            SubmitResult(
+                message_id=o.message_id,
+                accepted=o.accepted,
+                operator_id=o.operator_id,
+                error_code=o.error_code,
+                permanent=o.permanent,
+            )
+            for o in outcomes
+        )
+        return results
+
+
+def _event_row(event) -> SimulatorEvent:
+    payload = asdict(event)
+    payload["at"] = payload.pop("due_at").isoformat()
+    kind = "report" if isinstance(event, ReportEvent) else "reply"
+    return SimulatorEvent(due_at=event.due_at, kind=kind, payload=payload)
+
+
+def deliver_due_events(*, limit: int = 5000, now=None) -> int:
+    """Hand due reports and replies to the panel's services; returns how many were handled."""
+    from .. import services
+
+    now = now or timezone.now()
+    events = list(
+        SimulatorEvent.objects.filter(due_at__lte=now)
+        .order_by("due_at", "id")
+        .values_list("id", "kind", "payload")[:limit]
+    )
+    if not events:
+        return 0
+    reports = [payload for _, kind, payload in events if kind == "report"]
+    replies = [payload for _, kind, payload in events if kind == "reply"]
+    unmatched = services.delivery_reports_receive(reports=reports)
+    unmatched |= services.incoming_messages_receive(replies=replies)
+    retry = [
+        SimulatorEvent(
+            due_at=now + RETRY_UNMATCHED_AFTER,
+            kind=kind,
+            payload={**payload, "unmatched": payload.get("unmatched", 0) + 1},
+        )
+        for _, kind, payload in events
+        if payload["operator_id"] in unmatched
+        and payload.get("unmatched", 0) < MAX_UNMATCHED_RETRIES
+    ]
+    with transaction.atomic():
+        SimulatorEvent.objects.filter(pk__in=[pk for pk, _, _ in events]).delete()
+        SimulatorEvent.objects.bulk_create(retry)
+    return len(events) - len(retry)
