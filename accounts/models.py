@@ -103,9 +103,6 @@ class SmsAccount(models.Model):
     def __str__(self):
         return self.name
 
-    def get_absolute_url(self):
-        return reverse("accounts:dashboard", args=[self.name])
-
     def save(self, *args, **kwargs):
         # The balance only changes through accounts.services' conditional UPDATEs: saving an
         # edited account (settings form, admin) must not write back a balance read earlier.
@@ -116,6 +113,9 @@ class SmsAccount(models.Model):
                 if not f.primary_key and f.name != "credits"
             ]
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("accounts:dashboard", args=[self.name])
 
     @property
     def label(self):
