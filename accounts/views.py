@@ -63,12 +63,19 @@ def account_credits(account: SmsAccount):
 
 @account_view
 def dashboard(request: HttpRequest):
+    from .stats import account_stats
+
     account = request.account
     movements = account.movements.select_related("created_by")[:10]
     return render(
         request,
         "accounts/dashboard.html",
-        {"account": account, "movements": movements, "tab": "dashboard"},
+        {
+            "account": account,
+            "movements": movements,
+            "stats": account_stats(account, request.GET.get("period", "")),
+            "tab": "dashboard",
+        },
     )
 
 

@@ -11,3 +11,10 @@ urlpatterns = [
     path("sms/<str:service>/jobs/<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("sms/<str:service>/scheduled/", views.scheduled, name="scheduled"),
 ]
+
+from . import history  # noqa: E402
+
+urlpatterns += [
+    path("sms/<str:service>/outgoing/", history.history, name="history"),
+    path("sms/<str:service>/outgoing/export.csv", history.history_export, name="history_export"),
+]

@@ -124,6 +124,8 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             "OPTIONS": dict(SQLITE_OPTIONS),
+            # A file, not memory: the end-to-end tests share it with a real Celery worker.
+            "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -186,11 +188,22 @@ SMS_OPERATOR = {
         "permanent_error_rate": 0.01,
         "undelivered_rate": 0.02,
         "expired_rate": 0.005,
+        "duplicate_report_rate": 0.01,
+        "out_of_order_rate": 0.01,
         "delay_median_s": 3.0,
         "stop_reply_rate": 0.0,
         "reply_rate": 0.0,
     },
 }
+if env_bool("SMS_SIMULATOR_ERRORS_OFF"):
+    SMS_OPERATOR["SIMULATOR"].update(
+        transient_error_rate=0.0,
+        permanent_error_rate=0.0,
+        undelivered_rate=0.0,
+        expired_rate=0.0,
+        duplicate_report_rate=0.0,
+        out_of_order_rate=0.0,
+    )
 # Signs delivery-report callbacks (HMAC-SHA256 of the body, hex, in X-Signature).
 SMS_CALLBACK_SECRET = os.environ.get("SMS_CALLBACK_SECRET", SECRET_KEY)
 

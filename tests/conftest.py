@@ -44,16 +44,14 @@ def _no_network(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _reseed_after_flush(request, django_db_blocker):
-    """A transactional test ends with a flush that also empties the tables the data migrations
-    filled; --reuse-db would keep them empty for later tests. Put the destination rates back."""
-    yield
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker and marker.kwargs.get("transaction")) or {
+def _destination_rates(request, django_db_blocker):
+    """Transactional tests end with a flush that also empties the tables the data migrations
+    filled, and --reuse-db keeps that for later runs: put the destination rates back first."""
+    if request.node.get_closest_marker("django_db") or {
+        "db",
         "transactional_db",
         "live_server",
-    } & set(request.fixturenames)
-    if transactional:
+    } & set(request.fixturenames):
         from accounts.models import DestinationRate
 
         with django_db_blocker.unblock():
