@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import SmsAccount
 from senders.models import Sender
@@ -16,7 +17,7 @@ class SmsJob(models.Model):
         # Due: waiting for a worker to fan it out.
         QUEUED = "queued", _("Queued")
         # Messages are being submitted to the operator.
-        SENDING = "sending", _("Sending")
+        SENDING = "sending", pgettext_lazy("job status", "Sending")
         # Every message was submitted or failed; delivery reports may still arrive.
         DONE = "done", _("Sent")
         # Cancelled before sending; fully refunded.

@@ -443,9 +443,7 @@ def test_after_a_mixed_run_the_ledger_matches_the_balance(send, scripted_operato
     account.refresh_from_db()
     assert ledger_sum(account) == account.credits
     kept = sum(
-        m.credits
-        for m in job.messages.all()
-        if m.status not in (Q.FAILED, Q.EXPIRED, Q.STOPLISTED)
+        m.credits for m in job.messages.all() if m.status not in (Q.FAILED, Q.EXPIRED, Q.STOPLISTED)
     )
     assert kept == Decimal("1.00")
     assert account.credits == start - kept

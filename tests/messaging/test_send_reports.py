@@ -40,8 +40,12 @@ def submitted(account, owner, scripted_operator, django_capture_on_commit_callba
 
 
 def report(message, status, at=None, **extra):
-    return {"operator_id": message.operator_id, "status": status, **({"at": at} if at else {}),
-            **extra}
+    return {
+        "operator_id": message.operator_id,
+        "status": status,
+        **({"at": at} if at else {}),
+        **extra,
+    }
 
 
 def fresh(message):
@@ -153,9 +157,7 @@ class TestDeliveryReports:
     def test_an_early_part_failing_does_not_decide_either(self, submitted):
         [message] = submitted(A, message="a" * 200)
 
-        services.delivery_reports_receive(
-            reports=[report(message, "expired", T1, part=1, parts=2)]
-        )
+        services.delivery_reports_receive(reports=[report(message, "expired", T1, part=1, parts=2)])
 
         assert fresh(message).status == Q.SUBMITTED
 

@@ -348,8 +348,9 @@ class TestWhen:
         assert job.scheduled_at == MONDAY_8H
 
     def test_a_deferred_time_in_the_past_means_now(self, account, owner):
-        job = submit(account, owner, FR1, scheduled_at=WEDNESDAY_10H - timedelta(days=1),
-                     now=WEDNESDAY_10H)
+        job = submit(
+            account, owner, FR1, scheduled_at=WEDNESDAY_10H - timedelta(days=1), now=WEDNESDAY_10H
+        )
 
         assert job.status == SmsJob.Status.QUEUED
         assert job.scheduled_at is None

@@ -46,13 +46,20 @@ def real_celery(settings):
 
     app.conf.task_always_eager = False
     require(_broker_reachable(), "Redis broker not reachable")
+    # A queue of our own: a dev server's worker on the same Redis must not take our tasks.
+    queue = f"e2e-{os.getpid()}"
+    default_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    os.environ["CELERY_QUEUE"] = queue
     settings.SMS_OPERATOR = {
         **settings.SMS_OPERATOR,
         "SIMULATOR": {**settings.SMS_OPERATOR["SIMULATOR"], "seed": 7},
     }
-    with app.connection_for_write() as conn:  # start from an empty queue
-        conn.default_channel.queue_purge("celery")
     yield app
+    app.conf.task_default_queue = default_queue
+    del os.environ["CELERY_QUEUE"]
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_delete(queue)
 
 
 def _start_worker() -> subprocess.Popen:
@@ -74,7 +81,7 @@ def _start_worker() -> subprocess.Popen:
             "smspanel",
             "worker",
             "--concurrency=2",
-            "--loglevel=WARNING",
+            "--loglevel=INFO",
             "--without-mingle",
             "--without-gossip",
             "-n",
@@ -129,7 +136,9 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(real_celery):
     worker = _start_worker()
     try:
         # Kill the pool processes while batches are in flight.
-        assert _wait(lambda: submitted.count() >= 500), "the worker never started submitting"
+        assert _wait(lambda: submitted.count() >= 500, timeout=20), (
+            "the worker never started submitting"
+        )
         killed = _children(worker.pid)
         assert killed, "no pool process to kill"
         for pid in killed:

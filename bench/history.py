@@ -1,0 +1,282 @@
+"""Time the outgoing history page, its CSV export and the dashboard at 1,000,000 messages.
+
+Fills a throwaway database with one account's messages (raw executemany, 10,000 rows a
+statement batch), then requests the pages through Django's test client (in-process, logged in,
+full middleware stack) and prints the median of N requests per case, in milliseconds.
+Then it adds the indexes this bench argues for and measures again (skip with --no-proposed).
+
+    .venv/bin/python bench/history.py [--rows 1000000] [--repeat 20] [--explain]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/history.py
+
+With DATABASE_URL (PostgreSQL) it creates the database `bench_history` next to the one named,
+works there, and drops it at the end. Without it, a SQLite file in a temporary directory.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["SMSPANEL_VAR_DIR"] = tempfile.mkdtemp(prefix="smspanel-bench-")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smspanel.settings")
+# No broker is needed here: point at an unused address so no embedded Redis is started.
+os.environ["REDIS_URL"] = "redis://127.0.0.1:1/0"
+os.environ["SECURE_SSL_REDIRECT"] = "0"
+
+BENCH_DB = "bench_history"
+SERVER_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = SERVER_URL.startswith(("postgres://", "postgresql://"))
+
+
+def _postgres(sql: str) -> None:
+    """Run one statement on the server's maintenance database (autocommit)."""
+    import psycopg
+
+    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+if ON_POSTGRES:
+    _postgres(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    _postgres(f"CREATE DATABASE {BENCH_DB}")
+    parts = urlsplit(SERVER_URL)
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+else:
+    os.environ.pop("DATABASE_URL", None)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+# Per 1,000 messages: most are delivered, a few of each other final state.
+STATUS_MIX = (
+    ["delivered"] * 900
+    + ["undelivered"] * 30
+    + ["failed"] * 20
+    + ["expired"] * 10
+    + ["stoplisted"] * 10
+    + ["submitted"] * 30
+)
+ERRORS = {"undelivered": "ABSENT_SUBSCRIBER", "failed": "REJECTED", "expired": "EXPIRED"}
+DAYS = 60  # the rows span the last 60 days, oldest first
+JOBS = 10
+CHUNK = 10_000
+
+PROPOSED_INDEXES = {
+    # Date filters of the history, dashboard periods and the 30-day chart.
+    "outgoing_account_created_idx": "(account_id, created_at)",
+    # The receiver filter (exact number or prefix range).
+    "outgoing_account_receiver_idx": "(account_id, receiver)",
+}
+
+
+def fill(account, user, rows: int) -> list[int]:
+    """`rows` messages for `account` spread over JOBS jobs and DAYS days; returns job ids."""
+    from messaging.models import OutgoingMessage, SmsJob
+
+    now = timezone.now()
+    start = now - timedelta(days=DAYS)
+    step = timedelta(days=DAYS) / rows
+    jobs = [
+        SmsJob.objects.create(
+            account=account,
+            created_by=user,
+            sender_label="" if j % 3 == 0 else f"SHOP{j}",
+            message=f"Offre n°{j} : -20 % sur tout le magasin ce week-end. " * 2,
+            tag=f"campaign-{j}",
+            encoding="GSM-7",
+            segments=1,
+            credits=rows // JOBS,
+            status="done",
+        )
+        for j in range(JOBS)
+    ]
+    rng = random.Random(42)
+    table = OutgoingMessage._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (job_id, account_id, receiver, country, parts, credits, status, "
+        "operator_id, error_code, attempts, created_at, submitted_at, delivered_at) "
+        "VALUES (%s, %s, %s, 'FR', 1, %s, %s, %s, %s, 1, %s, %s, %s)"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    per_job = rows // JOBS + 1
+    for first in range(0, rows, CHUNK):
+        batch = []
+        for i in range(first, min(first + CHUNK, rows)):
+            status = "queued" if i >= rows - 500 else rng.choice(STATUS_MIX)
+            created = start + step * i
+            sent = None if status in ("queued", "stoplisted") else created + timedelta(seconds=2)
+            done = (
+                created + timedelta(seconds=9) if status in ("delivered", "undelivered") else None
+            )
+            batch.append(
+                (
+                    jobs[i // per_job].pk,
+                    account.pk,
+                    f"+336{i:08d}",
+                    "0.00" if status == "stoplisted" else "1.00",
+                    status,
+                    f"op-{i}" if sent else "",
+                    ERRORS.get(status, ""),
+                    adapt(created),
+                    adapt(sent),
+                    adapt(done),
+                )
+            )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, batch)
+    return [job.pk for job in jobs]
+
+
+def median_ms(fn, repeat: int) -> float:
+    fn()  # warm up (template loading, connection)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def explain(client, url, params) -> str:
+    """The plan of the request's query on the messages table."""
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url, params)
+    sql = next(
+        q["sql"]
+        for q in captured.captured_queries
+        if "messaging_outgoingmessage" in q["sql"].split("FROM", 1)[-1][:60]
+    )
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + sql)
+        return "\n".join("      " + " ".join(str(c) for c in row) for row in cursor.fetchall())
+
+
+def measure(client, account, cases, repeat: int, show_plans: bool) -> dict[str, float]:
+    results = {}
+    for name, url, params in cases:
+
+        def get(url=url, params=params, name=name):
+            response = client.get(url, params)
+            assert response.status_code == 200, (name, response.status_code)
+            if response.streaming:
+                b"".join(response.streaming_content)
+            return response
+
+        results[name] = median_ms(get, repeat)
+        print(f"  {name:52s} {results[name]:9.1f} ms", flush=True)
+        if show_plans and "export" not in name:
+            print(explain(client, url, params))
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--explain", action="store_true", help="print the query plans")
+    parser.add_argument("--no-proposed", action="store_true", help="skip the run with indexes")
+    args = parser.parse_args()
+
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from accounts import services
+    from accounts.models import User
+    from messaging.models import OutgoingMessage
+
+    user = User.objects.create_user("bench@example.com", "bench-pass-123")
+    account = services.account_open(user=user, free_credits=100)
+
+    started = time.perf_counter()
+    job_ids = fill(account, user, args.rows)
+    print(
+        f"{connection.vendor}: inserted {args.rows:,} messages in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+
+    ids = list(OutgoingMessage.objects.filter(account=account).order_by("id").values_list("id"))
+    middle = ids[len(ids) // 2][0]
+    rare = OutgoingMessage.objects.get(pk=ids[5][0]).receiver  # among the oldest: worst case
+    day = (timezone.localtime() - timedelta(days=DAYS // 2)).date().isoformat()
+
+    history = f"/sms/{account.name}/outgoing/"
+    export = f"/sms/{account.name}/outgoing/export.csv"
+    dashboard = f"/sms/{account.name}/"
+    cases = [
+        ("history: first page", history, {}),
+        (f"history: deep page (before={middle})", history, {"before": middle}),
+        ("history: status=failed", history, {"status": "failed"}),
+        ("history: status=failed, deep", history, {"status": "failed", "before": middle}),
+        (f"history: receiver={rare} (one row, oldest)", history, {"receiver": rare}),
+        ("history: receiver prefix +33612", history, {"receiver": "+33612"}),
+        ("history: tag (one job of 10)", history, {"tag": "campaign-4"}),
+        ("history: job id (the oldest job)", history, {"job": job_ids[0]}),
+        (f"history: one day ({day}, 30 days ago)", history, {"date_from": day, "date_to": day}),
+        ("export: status=failed (2% of rows)", export, {"status": "failed"}),
+        ("dashboard: today", dashboard, {"period": "today"}),
+        ("dashboard: 7d", dashboard, {"period": "7d"}),
+        ("dashboard: all", dashboard, {"period": "all"}),
+    ]
+    locmem = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.conf import settings
+
+    # No collected manifest here: serve static URLs unhashed, as the tests do.
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(ALLOWED_HOSTS=["testserver"], CACHES=locmem, STORAGES=storages):
+        client = Client()
+        client.force_login(user)
+        print(f"\nMedian of {args.repeat} requests, Django test client, 1 process:")
+        before = measure(client, account, cases, args.repeat, args.explain)
+        after = None
+        if not args.no_proposed:
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                for name, columns in PROPOSED_INDEXES.items():
+                    cursor.execute(
+                        f"CREATE INDEX {name} ON {OutgoingMessage._meta.db_table} {columns}"
+                    )
+            print(
+                f"\nWith the proposed indexes ({', '.join(PROPOSED_INDEXES)}; built in "
+                f"{time.perf_counter() - started:.1f} s):"
+            )
+            after = measure(client, account, cases, args.repeat, args.explain)
+
+    first = before["history: first page"]
+    deep = before[f"history: deep page (before={middle})"]
+    verdict = "met" if max(first, deep) < 100 else "MISSED"
+    print(
+        f"\nTarget < 100 ms for the history page at {args.rows:,} rows: {verdict} "
+        f"(first page {first:.1f} ms, deep page {deep:.1f} ms)"
+    )
+    if after:
+        print("Slow without the proposed indexes (> 100 ms), and with them:")
+        for name, ms in before.items():
+            if ms > 100:
+                print(f"  {name:52s} {ms:9.1f} ms -> {after[name]:9.1f} ms")
+
+    if ON_POSTGRES:
+        connection.close()
+        _postgres(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()
