@@ -21,7 +21,7 @@ def sign(body: bytes) -> str:
 
 def _verified_items(request: HttpRequest, key: str):
     signature = request.headers.get("X-Signature", "")
-    if not hmac.compare_digest(signature, sign(request.body)):
+    if not hmac.compare_digest(signature.encode("utf-8", "replace"), sign(request.body).encode()):
         return None, JsonResponse({"message": "Invalid signature"}, status=403)
     required = {"operator_id", "status"} if key == "reports" else {"operator_id", "text"}
     try:
@@ -30,6 +30,9 @@ def _verified_items(request: HttpRequest, key: str):
             isinstance(i, dict) and required <= i.keys() for i in items
         ):
             raise ValueError
+        if key == "reports":
+            for item in items:
+                services.report_validate(item)
     except (ValueError, KeyError, TypeError):
         return None, JsonResponse(
             {"message": f"Expected a JSON object with a '{key}' list"}, status=400

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.models import DestinationRate, SmsAccount
@@ -179,7 +180,7 @@ def job_submit(
             transaction.set_rollback(True)
             raise SendError(
                 _("Your credit balance is insufficient: this send needs %(cost)s credits.")
-                % {"cost": cost}
+                % {"cost": number_format(cost, 2)}
             ) from None
         rows = [
             (
@@ -211,6 +212,12 @@ def job_submit(
         if not planned:
             transaction.on_commit(lambda: _enqueue_dispatch(job.pk))
     return job
+
+
+def _db_datetime(value: datetime):
+    """Datetimes in raw SQL go through the backend's adapter, as the ORM's do (SQLite stores
+    naive UTC text; a Python datetime with an offset would not compare with it)."""
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def _insert_messages(rows: list[tuple]) -> None:
@@ -273,8 +280,10 @@ def job_dispatch(*, job_id: int) -> int:
     return -(-len(ids) // BATCH_SIZE)
 
 
-def batch_submit(*, job_id: int, message_ids: list[int]) -> None:
-    """Submit one batch to the operator and record the answers. Safe to run twice."""
+def batch_submit(*, job_id: int, message_ids: list[int], attempt: int = 0) -> None:
+    """Submit one batch to the operator and record the answers. Safe to run twice: only
+    messages still queued with `attempt` earlier tries are submitted, so a redelivered task
+    neither resubmits what was sent nor jumps the wait of a message set back for a retry."""
     job = (
         SmsJob.objects.select_related("sender")
         .only("id", "status", "message", "stop_clause", "sender_label", "sms_class", "sender__type")
@@ -284,7 +293,7 @@ def batch_submit(*, job_id: int, message_ids: list[int]) -> None:
         return
     rows = list(
         OutgoingMessage.objects.filter(
-            id__in=message_ids, job_id=job_id, status=_Q.QUEUED
+            id__in=message_ids, job_id=job_id, status=_Q.QUEUED, attempts=attempt
         ).values_list("id", "receiver", "parts", "attempts")
     )
     if rows:
@@ -310,12 +319,19 @@ def batch_submit(*, job_id: int, message_ids: list[int]) -> None:
 
 def _record_results(results: list[SubmitResult], attempts: dict[int, int]) -> None:
     now = timezone.now()
+    db_now = _db_datetime(now)
     accepted, retry, failed = [], [], []
     for r in results:
         if r.accepted:
-            accepted.append((r.operator_id, now, r.message_id))
+            accepted.append((r.operator_id, db_now, r.message_id))
         elif not r.permanent and attempts[r.message_id] < len(RETRY_DELAYS):
-            retry.append((now + RETRY_DELAYS[attempts[r.message_id]], r.error_code, r.message_id))
+            retry.append(
+                (
+                    _db_datetime(now + RETRY_DELAYS[attempts[r.message_id]]),
+                    r.error_code,
+                    r.message_id,
+                )
+            )
         else:
             failed.append((r.message_id, r.error_code or "REJECTED"))
     with transaction.atomic(), connection.cursor() as cursor:
@@ -405,23 +421,48 @@ def messages_retry_due(*, now: datetime | None = None) -> int:
         )
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        rows = list(due.order_by("job_id", "id").values_list("id", "job_id")[:5000])
+        rows = list(due.order_by("job_id", "id").values_list("id", "job_id", "attempts")[:5000])
         # Lease them to the batch task: if it is lost, they come back after the lease.
-        OutgoingMessage.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+        OutgoingMessage.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
             next_attempt_at=now + RETRY_LEASE
         )
-    by_job: dict[int, list[int]] = {}
-    for pk, job_id in rows:
-        by_job.setdefault(job_id, []).append(pk)
-    for job_id, ids in by_job.items():
+    groups: dict[tuple[int, int], list[int]] = {}
+    for pk, job_id, attempts in rows:
+        groups.setdefault((job_id, attempts), []).append(pk)
+    for (job_id, attempts), ids in groups.items():
         for start in range(0, len(ids), BATCH_SIZE):
-            dispatch_batch.delay(job_id, ids[start : start + BATCH_SIZE])
+            dispatch_batch.delay(job_id, ids[start : start + BATCH_SIZE], attempts)
     return len(rows)
 
 
 # --- What comes back from the operator --------------------------------------------------------
 
 _REPORT_STATUS = {"delivered": _Q.DELIVERED, "undelivered": _Q.UNDELIVERED, "expired": _Q.EXPIRED}
+
+
+def report_validate(report: dict) -> None:
+    """Raise ValueError unless the report's fields have usable values."""
+    if not isinstance(report.get("operator_id"), str) or not report["operator_id"]:
+        raise ValueError("operator_id")
+    if not isinstance(report.get("status"), str):
+        raise ValueError("status")
+    if int(report.get("part", 1)) < 1 or int(report.get("parts", 1)) < 1:
+        raise ValueError("part")
+    if report.get("at") is not None:
+        at = datetime.fromisoformat(report["at"])
+        if at.tzinfo is None:
+            raise ValueError("at needs a time zone")
+
+
+def _valid_reports(reports: list[dict]) -> list[dict]:
+    valid = []
+    for report in reports:
+        try:
+            report_validate(report)
+        except (ValueError, TypeError):
+            continue  # a malformed report is dropped, it cannot block the others
+        valid.append(report)
+    return valid
 
 
 def delivery_reports_receive(*, reports: list[dict]) -> set[str]:
@@ -432,6 +473,7 @@ def delivery_reports_receive(*, reports: list[dict]) -> set[str]:
     reports never move a message backwards. For multi-part messages the report of the last
     part decides; intermediate statuses ("buffered") change nothing.
     """
+    reports = _valid_reports(reports)
     final = [
         r
         for r in reports
@@ -451,7 +493,7 @@ def delivery_reports_receive(*, reports: list[dict]) -> set[str]:
         if r["operator_id"] not in known:
             continue
         status = _REPORT_STATUS[r["status"]]
-        at = datetime.fromisoformat(r["at"]) if r.get("at") else timezone.now()
+        at = _db_datetime(datetime.fromisoformat(r["at"]) if r.get("at") else timezone.now())
         if status == _Q.DELIVERED:
             delivered.append((at, r["operator_id"]))
         elif status == _Q.UNDELIVERED:

@@ -12,8 +12,8 @@ def dispatch_job(job_id: int) -> int:
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def dispatch_batch(job_id: int, message_ids: list[int]) -> None:
-    services.batch_submit(job_id=job_id, message_ids=message_ids)
+def dispatch_batch(job_id: int, message_ids: list[int], attempt: int = 0) -> None:
+    services.batch_submit(job_id=job_id, message_ids=message_ids, attempt=attempt)
 
 
 @shared_task(ignore_result=True)

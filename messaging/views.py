@@ -5,6 +5,7 @@ from django.db.models import Count
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
@@ -141,7 +142,8 @@ def job_progress(job: SmsJob) -> dict:
         "total": total,
         "pending": pending,
         "submitted_pct": round(100 * handled / total) if total else 100,
-        "final": pending == 0 or job.status == SmsJob.Status.CANCELLED,
+        # Nothing to watch: all final, or the job waits for its time / was cancelled.
+        "final": pending == 0 or job.status in (SmsJob.Status.CANCELLED, SmsJob.Status.SCHEDULED),
     }
 
 
@@ -168,7 +170,7 @@ def job_cancel(request: HttpRequest, job_id: int):
         messages.success(
             request,
             _("The send was cancelled and %(credits)s credits were refunded.")
-            % {"credits": job.credits},
+            % {"credits": number_format(job.credits, 2)},
         )
     else:
         messages.error(request, _("This send can no longer be cancelled: it has already started."))

@@ -106,6 +106,34 @@ class TestOperatorAnswers:
         assert sms.parts == 1
         assert sms.attempt == 1
 
+    def test_an_alphanumeric_sender_is_shown_and_allows_no_reply(
+        self, send, scripted_operator, account
+    ):
+        from senders.models import Sender
+
+        sender = Sender.objects.create(
+            account=account, sender="BOUTIQUE", type=Sender.Type.ALPHA, status=Sender.Status.ENABLE
+        )
+
+        send(A, sender=sender)
+
+        [sms] = scripted_operator.SUBMITTED
+        assert sms.sender == "BOUTIQUE"
+        assert sms.reply_allowed is False
+
+    def test_a_failed_multi_part_foreign_message_refunds_its_own_credits(
+        self, send, scripted_operator, account
+    ):
+        belgian = "+32470123456"
+        scripted_operator.SCRIPT[belgian] = ["permanent:INVALID_DESTINATION"]
+
+        job = send(A, belgian, message="a" * 200)  # 2 parts: FR 2.00, BE 3.30
+
+        assert job.credits == Decimal("5.30")
+        [refund] = refunds(account)
+        assert refund.amount == Decimal("3.30")
+        assert balance(account) == Decimal("98.00")
+
     def test_permanent_rejection_fails_and_refunds(self, send, scripted_operator, account):
         scripted_operator.SCRIPT[A] = ["permanent:BARRED"]
 
@@ -261,14 +289,6 @@ class TestIdempotence:
         job.refresh_from_db()
         assert job.status == SmsJob.Status.SENDING
 
-    @pytest.mark.xfail(
-        reason=(
-            "BUG: batch_submit picks every QUEUED message of the batch, including those waiting "
-            "for a transient-error retry, so a redelivered batch task (acks_late) resubmits them "
-            "at once, ignoring next_attempt_at and using up their attempts."
-        ),
-        strict=True,
-    )
     def test_a_redelivered_batch_does_not_resubmit_a_message_waiting_for_its_retry(
         self, account, owner, scripted_operator
     ):

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import CreditMovement
@@ -15,6 +16,7 @@ from tests.accounts.factories import ledger_sum
 
 A, B, C = "+33612345671", "+33612345672", "+33612345673"
 Q = OutgoingMessage.Status
+ON_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
 T1 = "2026-11-25T18:30:00+00:00"
 T2 = "2026-11-25T18:31:00+00:00"
 
@@ -73,6 +75,24 @@ class TestDeliveryReports:
         message = fresh(message)
         assert message.status == Q.DELIVERED
         assert message.delivered_at == datetime.fromisoformat(T1)
+
+    def test_a_report_time_with_an_offset_is_the_same_instant(self, submitted):
+        [message] = submitted(A)
+
+        services.delivery_reports_receive(
+            reports=[report(message, "delivered", "2026-11-25T19:30:00+01:00")]
+        )
+
+        assert fresh(message).delivered_at == datetime.fromisoformat(T1)
+
+    def test_a_report_time_with_an_offset_is_filtered_as_the_same_instant(self, submitted):
+        [message] = submitted(A)
+        services.delivery_reports_receive(
+            reports=[report(message, "delivered", "2026-11-25T19:30:00+01:00")]  # 18:30 UTC
+        )
+
+        quarter_to_seven_utc = datetime.fromisoformat("2026-11-25T18:45:00+00:00")
+        assert OutgoingMessage.objects.filter(delivered_at__lt=quarter_to_seven_utc).count() == 1
 
     def test_delivered_without_a_time_uses_now(self, submitted):
         [message] = submitted(A)

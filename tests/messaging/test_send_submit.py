@@ -84,6 +84,14 @@ class TestCharging:
             assert message.account_id == account.pk
         assert sum(m.credits for m in rows.values()) == job.credits
 
+    def test_the_stop_mention_counts_in_the_segments(self, account, owner):
+        # 150 characters + "\nSTOP:36111" (11) = 161 septets: 2 parts.
+        job = submit(account, owner, FR1, message="a" * 150, stop_clause=True, now=WEDNESDAY_10H)
+
+        assert job.segments == 2
+        assert job.credits == Decimal("2.00")
+        assert balance(account) == Decimal("98.00")
+
     def test_a_job_may_use_the_whole_balance(self, account, owner):
         numbers = [f"+336123456{i:02d}" for i in range(100)]
 

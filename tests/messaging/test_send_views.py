@@ -140,14 +140,6 @@ class TestSend:
         assert not CreditMovement.objects.filter(kind=CreditMovement.Kind.DEBIT).exists()
         assert balance(account) == Decimal("100.00")
 
-    @pytest.mark.xfail(
-        reason=(
-            "BUG: messaging/services.py job_submit formats the cost with `% {'cost': cost}` "
-            "(a bare Decimal), so the French error says '120.00 crédits' while the counter "
-            "above it says '120,00'; localise it (django.utils.formats.number_format)."
-        ),
-        strict=True,
-    )
     def test_the_insufficient_credits_error_uses_the_french_number_format(
         self, owner_client, account
     ):
@@ -320,14 +312,6 @@ class TestPlannedSends:
             account=account, kind=CreditMovement.Kind.REFUND, key=f"job:{job.pk}:cancel"
         ).exists()
 
-    @pytest.mark.xfail(
-        reason=(
-            "BUG: messaging/views.py job_cancel formats the refunded credits with "
-            "`% {'credits': job.credits}`, so the French message says '2.00 crédits'; "
-            "localise it like the rest of the UI ('2,00')."
-        ),
-        strict=True,
-    )
     def test_the_cancel_message_uses_the_french_number_format(self, owner_client, account):
         owner_client.post(
             compose_url(account),

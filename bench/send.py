@@ -1,0 +1,162 @@
+"""End-to-end sending throughput: one job to N recipients through a real Celery worker
+(2 processes), Redis and the simulated operator (errors off), next to the naive
+one-task-per-message dispatch measured in the same run.
+
+    .venv/bin/python bench/send.py [--n 100000] [--naive 10000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/send.py
+
+On PostgreSQL the script creates and drops its own database (bench_send). Without REDIS_URL it
+starts an embedded Redis in a temporary directory (and stops it at the end).
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+VAR = tempfile.mkdtemp(prefix="smspanel-bench-send-")
+os.environ["SMSPANEL_VAR_DIR"] = VAR
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smspanel.settings")
+os.environ["SMS_SIMULATOR_ERRORS_OFF"] = "1"
+os.environ["CELERY_QUEUE"] = f"bench-{os.getpid()}"
+os.environ["CELERY_DB_REUSE_MAX"] = "100000"  # Celery would otherwise reconnect per task
+
+PG_URL = os.environ.get("DATABASE_URL", "")
+if PG_URL.startswith("postgres"):
+    import psycopg
+
+    parts = urlsplit(PG_URL)
+    admin = psycopg.connect(PG_URL, autocommit=True)
+    admin.execute("DROP DATABASE IF EXISTS bench_send")
+    admin.execute("CREATE DATABASE bench_send")
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/bench_send"))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts import services as account_services  # noqa: E402
+from accounts.models import User  # noqa: E402
+from messaging import recipients, services  # noqa: E402
+from messaging.models import OutgoingMessage, SmsJob  # noqa: E402
+from messaging.operator.simulated import deliver_due_events  # noqa: E402
+
+
+def start_worker() -> subprocess.Popen:
+    env = {**os.environ}
+    if connection.vendor == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{settings.DATABASES['default']['NAME']}"
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "smspanel", "worker", "--concurrency=2",
+         "--loglevel=WARNING", "--without-mingle", "--without-gossip", "-I", "bench.naive_tasks"],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=open(Path(VAR) / "worker.log", "w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def wait_until(predicate, poll=0.05, timeout=3600):
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError
+        time.sleep(poll)
+    return time.perf_counter()
+
+
+def numbers(start: int, n: int) -> str:
+    return "\n".join(f"+336{i:08d}" for i in range(start, start + n))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--naive", type=int, default=10_000)
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    user = User.objects.create_user("bench@example.com", "bench-pass-123")
+    account = account_services.account_open(user=user, free_credits=args.n * 2 + args.naive)
+    print(f"database: {connection.vendor}; broker: {settings.CELERY_BROKER_URL.split(':')[0]}; "
+          f"worker: 1 (prefork, 2 processes); simulator errors off")  # fmt: skip
+
+    worker = start_worker()
+    try:
+        # -- batched dispatch (the product) --------------------------------------------------
+        text = numbers(0, args.n)
+        t0 = time.perf_counter()
+        parsed = recipients.parse(text, "FR")
+        t_parsed = time.perf_counter()
+        job = services.job_submit(
+            account=account, user=user, message="Bench", parsed=parsed, stop_clause=False
+        )
+        t_submit = time.perf_counter()
+        msgs = OutgoingMessage.objects.filter(job=job)
+        t_all_submitted = wait_until(lambda: not msgs.filter(status="queued").exists())
+        t_done = wait_until(lambda: SmsJob.objects.get(pk=job.pk).status == "done")
+
+        def delivered_all():
+            deliver_due_events(limit=20_000)
+            return not msgs.filter(status="submitted").exists()
+
+        t_all_delivered = wait_until(delivered_all, poll=0.2)
+        assert msgs.filter(status="delivered").count() == args.n
+
+        # -- naive baseline: one task per message ----------------------------------------------
+        from bench.naive_tasks import naive_send
+
+        naive_job = services.job_submit(
+            account=account,
+            user=user,
+            message="Naive",
+            parsed=recipients.parse(numbers(args.n, args.naive), "FR"),
+            stop_clause=False,
+            scheduled_at=timezone.now() + timezone.timedelta(days=1),
+        )
+        SmsJob.objects.filter(pk=naive_job.pk).update(status="sending")
+        ids = list(OutgoingMessage.objects.filter(job=naive_job).values_list("id", flat=True))
+        n0 = time.perf_counter()
+        for pk in ids:
+            naive_send.delay(pk)
+        n_enqueued = time.perf_counter()
+        naive_msgs = OutgoingMessage.objects.filter(job=naive_job)
+        n_all = wait_until(lambda: not naive_msgs.filter(status="queued").exists(), poll=0.2)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+
+    batched = args.n / (t_all_submitted - t0)
+    naive = args.naive / (n_all - n0)
+    print(f"recipients parsed:            {args.n:,} in {t_parsed - t0:.2f} s")
+    print(f"submission (parse + debit + insert, what the form does): {t_submit - t0:.2f} s")
+    print(f"submit -> all submitted:      {t_all_submitted - t0:.2f} s = {batched:,.0f} msg/s")
+    print(f"job marked done after:        {t_done - t0:.2f} s")
+    print(f"submit -> all delivered:      {t_all_delivered - t0:.2f} s = "
+          f"{args.n / (t_all_delivered - t0):,.0f} msg/s (simulated delivery delay median 3 s)")  # fmt: skip
+    print(f"naive one-task-per-message:   {args.naive:,} in {n_all - n0:.2f} s = {naive:,.0f} msg/s "
+          f"(enqueueing alone {n_enqueued - n0:.2f} s)")  # fmt: skip
+    print(f"ratio batched / naive:        {batched / naive:.1f}x")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        if settings.REDIS_EMBEDDED:
+            from smspanel.embedded_redis import stop
+
+            stop(settings.VAR_DIR, settings.REDIS_SOCKET)
+        if PG_URL.startswith("postgres"):
+            connection.close()
+            admin.execute("DROP DATABASE IF EXISTS bench_send")
