@@ -30,6 +30,7 @@ PAGE_SIZE = 50
 EXPORT_CHUNK = 2000
 # The filter value that selects the short number (jobs without a sender label).
 SHORT_NUMBER = "-"
+MAX_ID = 2**63 - 1  # larger numbers overflow the databases' integers
 
 # Only what the table shows: a job's message can be long, its other columns are not needed.
 _PAGE_COLUMNS = (
@@ -73,7 +74,9 @@ class HistoryFilterForm(forms.Form):
         choices=[("", gettext_lazy("All"))] + OutgoingMessage.Status.choices,
     )
     tag = forms.CharField(label=gettext_lazy("Tag"), required=False, max_length=64)
-    job = forms.IntegerField(label=gettext_lazy("Send #"), required=False, min_value=1)
+    job = forms.IntegerField(
+        label=gettext_lazy("Send #"), required=False, min_value=1, max_value=MAX_ID
+    )
 
 
 _NOISE = re.compile(r"[\s.\-()/]")
@@ -97,6 +100,17 @@ def receiver_match(value: str, default_region: str) -> tuple[str, str] | None:
     if not re.fullmatch(r"\+[0-9]{0,15}", compact):
         return None
     return "prefix", compact
+
+
+def _prefix_end(prefix: str) -> str | None:
+    """The first number string after every one starting with `prefix`: "+3369" → "+337".
+
+    Digits only, so the range holds under any collation (a linguistic one may ignore
+    punctuation such as ":", the character after "9"). None when no such string exists."""
+    digits = prefix[1:].rstrip("9")
+    if not digits:
+        return None
+    return "+" + digits[:-1] + str(int(digits[-1]) + 1)
 
 
 def _day_start(day: date) -> datetime:
@@ -123,8 +137,9 @@ def filtered_messages(account, filters: dict) -> QuerySet:
             qs = qs.filter(receiver=number)
         elif number != "+":
             # A range rather than LIKE: it can use an index on any database and collation.
-            upper = number[:-1] + chr(ord(number[-1]) + 1)
-            qs = qs.filter(receiver__gte=number, receiver__lt=upper)
+            qs = qs.filter(receiver__gte=number)
+            if upper := _prefix_end(number):
+                qs = qs.filter(receiver__lt=upper)
     job_filters = {}
     if filters.get("sender"):
         job_filters["sender_label"] = "" if filters["sender"] == SHORT_NUMBER else filters["sender"]
@@ -177,7 +192,7 @@ def _cursor(request: HttpRequest, name: str) -> int | None:
         value = int(request.GET.get(name, ""))
     except ValueError:
         return None
-    return value if value >= 0 else None
+    return value if 0 <= value <= MAX_ID else None
 
 
 def _filters(request: HttpRequest) -> tuple[HistoryFilterForm, dict]:

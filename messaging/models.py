@@ -32,11 +32,16 @@ class SmsJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Null for the short number, or once the sender was deleted (sender_label and
+    # reply_allowed keep what the job was sent with; deleting a sender that pending or
+    # planned jobs use is refused by senders.services).
     sender = models.ForeignKey(
-        Sender, on_delete=models.PROTECT, null=True, blank=True, related_name="jobs"
+        Sender, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
     )
     # The sender shown to recipients; empty for the short number that allows replies.
     sender_label = models.CharField(_("sender"), max_length=16, blank=True)
+    # Sent from the short number or a virtual number: recipients can answer.
+    reply_allowed = models.BooleanField(_("replies allowed"), default=True)
     message = models.TextField(_("message"))
     stop_clause = models.BooleanField(_("STOP mention"), default=True)
     sms_class = models.CharField(
@@ -80,10 +85,6 @@ class SmsJob(models.Model):
     @property
     def cancellable(self) -> bool:
         return self.status == self.Status.SCHEDULED
-
-    @property
-    def reply_allowed(self) -> bool:
-        return self.sender_id is None or self.sender.allows_replies
 
 
 class OutgoingMessage(models.Model):

@@ -149,6 +149,7 @@ def job_submit(
             created_by=user,
             sender=sender,
             sender_label=sender.sender if sender else "",
+            reply_allowed=sender is None or sender.allows_replies,
             message=message,
             stop_clause=stop_clause,
             sms_class=sms_class,
@@ -257,11 +258,9 @@ def batch_submit(*, job_id: int, message_ids: list[int], attempt: int = 0) -> No
     """Submit one batch to the operator and record the answers. Safe to run twice: only
     messages still queued with `attempt` earlier tries are submitted, so a redelivered task
     neither resubmits what was sent nor jumps the wait of a message set back for a retry."""
-    job = (
-        SmsJob.objects.select_related("sender")
-        .only("id", "status", "message", "stop_clause", "sender_label", "sms_class", "sender__type")
-        .get(pk=job_id)
-    )
+    job = SmsJob.objects.only(
+        "id", "status", "message", "stop_clause", "sender_label", "sms_class", "reply_allowed"
+    ).get(pk=job_id)
     if job.status != SmsJob.Status.SENDING:
         return
     rows = list(
