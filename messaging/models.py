@@ -133,6 +133,9 @@ class OutgoingMessage(models.Model):
             models.Index(fields=["job", "status"], name="outgoing_job_status_idx"),
             models.Index(fields=["operator_id"], name="outgoing_operator_idx"),
             models.Index(fields=["status", "next_attempt_at"], name="outgoing_retry_idx"),
+            # History filters by date and by recipient; neither column changes after insert.
+            models.Index(fields=["account", "created_at"], name="outgoing_account_created_idx"),
+            models.Index(fields=["account", "receiver"], name="outgoing_account_receiver_idx"),
         ]
 
     def __str__(self):

@@ -203,7 +203,7 @@ def test_the_dashboard_does_not_grow_with_the_ledger(
     for _ in range(10):
         MembershipFactory(user=owner, account=AccountFactory(), role="owner")
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(6):
         response = owner_client.get(dashboard_url(account))
 
     assert response.status_code == 200

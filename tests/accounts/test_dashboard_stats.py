@@ -224,13 +224,13 @@ def test_the_dashboard_links_to_send_history_and_planned(owner_client, account):
     assert f'href="/sms/{account.name}/credits/"' in content  # the credits card is still there
 
 
-def test_the_dashboard_stats_cost_one_query(owner_client, account, django_assert_max_num_queries):
+def test_the_dashboard_stats_cost_two_queries(owner_client, account, django_assert_max_num_queries):
     for days in range(0, 40, 3):
         add(account, "delivered", timezone.now() - timedelta(days=days))
 
     for period in ("today", "7d", "all"):
-        # user, membership, account switcher, movements, statistics
-        with django_assert_max_num_queries(5):
+        # user, membership, account switcher, movements, period figures, chart
+        with django_assert_max_num_queries(6):
             response = owner_client.get(f"/sms/{account.name}/", {"period": period})
         assert response.status_code == 200
 

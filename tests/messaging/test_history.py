@@ -172,6 +172,26 @@ def test_it_filters_by_receiver_prefix(owner_client, account):
     assert ids(nonsense) == []
 
 
+def test_a_prefix_ending_in_9_keeps_its_range(owner_client, account):
+    job = make_job(account)
+    inside = [make_message(job, n) for n in ("+33690000000", "+33699999999")]
+    make_message(job, "+33700000000")
+    make_message(job, "+33689999999")
+
+    response = owner_client.get(history_url(account), {"receiver": "+3369"})
+    nines = owner_client.get(history_url(account), {"receiver": "+99"})
+
+    assert ids(response) == [m.id for m in reversed(inside)]
+    assert ids(nines) == []
+
+
+@pytest.mark.parametrize(
+    ("prefix", "end"), [("+336", "+337"), ("+3369", "+337"), ("+399", "+4"), ("+99", None)]
+)
+def test_prefix_end(prefix, end):
+    assert history._prefix_end(prefix) == end
+
+
 def test_it_filters_by_sender(owner_client, account):
     Sender.objects.create(account=account, sender="MaBoutique", status="enable")
     named = make_message(make_job(account, sender_label="MaBoutique"), "+33612345678")
@@ -227,10 +247,14 @@ def test_a_job_of_another_account_shows_nothing(owner_client, account, outsider)
 def test_an_invalid_filter_is_reported_not_applied(owner_client, account):
     made = fill(account, 2)
 
-    response = owner_client.get(history_url(account), {"job": "abc", "date_from": "yesterday"})
+    response = owner_client.get(
+        history_url(account), {"job": "abc", "date_from": "yesterday", "status": "lost"}
+    )
+    huge = owner_client.get(history_url(account), {"job": str(10**30)})
 
     assert response.status_code == 200
-    assert set(response.context["form"].errors) == {"job", "date_from"}
+    assert set(response.context["form"].errors) == {"job", "date_from", "status"}
+    assert huge.status_code == 200 and set(huge.context["form"].errors) == {"job"}
     assert ids(response) == [m.id for m in reversed(made)]
 
 
@@ -277,9 +301,9 @@ def test_the_links_carry_the_filters(owner_client, account):
 def test_an_unusable_cursor_shows_the_first_page(owner_client, account):
     made = fill(account, 3)
 
-    response = owner_client.get(history_url(account), {"before": "x"})
-
-    assert ids(response) == [m.id for m in reversed(made)]
+    for cursor in ("x", "-3", str(10**30)):
+        response = owner_client.get(history_url(account), {"before": cursor, "after": cursor})
+        assert ids(response) == [m.id for m in reversed(made)], cursor
 
 
 def test_the_page_stays_at_five_queries(owner_client, account, django_assert_max_num_queries):
