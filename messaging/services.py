@@ -18,6 +18,7 @@ from accounts.models import DestinationRate, SmsAccount
 from accounts.services import InsufficientCredits, credits_debit, credits_refund
 from senders.models import Sender
 
+from . import bulk
 from . import recipients as rcpt
 from .encoding import SmsCount, count
 from .models import OutgoingMessage, SmsJob, StopListEntry
@@ -194,17 +195,25 @@ def _db_datetime(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
+_INSERT_COLUMNS = [
+    ("job_id", "bigint"),
+    ("account_id", "bigint"),
+    ("parts", "smallint"),
+    ("created_at", "timestamptz"),
+    ("attempts", "smallint"),
+    ("error_code", "text"),
+    ("operator_id", "text"),
+    ("receiver", "text"),
+    ("country", "text"),
+    ("credits", "numeric"),
+    ("status", "text"),
+]
+
+
 def _insert_messages(*, job: SmsJob, parts: int, rows: list[tuple], now: datetime) -> None:
-    """rows: (receiver, country, credits as text, status). One parameterised INSERT run with
-    executemany: several times faster than bulk_create for 100,000 rows."""
-    sql = (
-        f"INSERT INTO {_OUT} (job_id, account_id, parts, created_at, receiver, country, credits, "
-        "status, attempts, error_code, operator_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0, '', '')"
-    )
-    head = (job.pk, job.account_id, parts, _db_datetime(now))
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 5000):
-            cursor.executemany(sql, [head + row for row in rows[start : start + 5000]])
+    """rows: (receiver, country, credits as text, status)."""
+    head = (job.pk, job.account_id, parts, _db_datetime(now), 0, "", "")
+    bulk.insert(_OUT, columns=_INSERT_COLUMNS, rows=[head + row for row in rows])
 
 
 def _enqueue_dispatch(job_id: int) -> None:
@@ -306,19 +315,21 @@ def _record_results(results: list[SubmitResult], attempts: dict[int, int]) -> No
             )
         else:
             failed.append((r.message_id, r.error_code or "REJECTED"))
-    with transaction.atomic(), connection.cursor() as cursor:
-        if accepted:
-            cursor.executemany(
-                f"UPDATE {_OUT} SET status = 'submitted', operator_id = %s, submitted_at = %s, "
-                "attempts = attempts + 1, error_code = '' WHERE id = %s AND status = 'queued'",
-                accepted,
-            )
-        if retry:
-            cursor.executemany(
-                f"UPDATE {_OUT} SET attempts = attempts + 1, next_attempt_at = %s, error_code = %s "
-                "WHERE id = %s AND status = 'queued'",
-                retry,
-            )
+    with transaction.atomic():
+        bulk.update_by_id(
+            _OUT,
+            columns=[("operator_id", "text"), ("submitted_at", "timestamptz")],
+            fixed="status = 'submitted', attempts = attempts + 1, error_code = ''",
+            where="status = 'queued'",
+            rows=accepted,
+        )
+        bulk.update_by_id(
+            _OUT,
+            columns=[("next_attempt_at", "timestamptz"), ("error_code", "text")],
+            fixed="attempts = attempts + 1",
+            where="status = 'queued'",
+            rows=retry,
+        )
     if failed:
         messages_fail(failures=failed, status=_Q.FAILED, from_statuses=(_Q.QUEUED,))
 
@@ -339,11 +350,11 @@ def messages_fail(*, failures: list[tuple[int, str]], status: str, from_statuses
         )
         if not rows:
             return 0
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {_OUT} SET status = %s, error_code = %s WHERE id = %s",
-                [(status, codes[pk][:32], pk) for pk, _, _, _ in rows],
-            )
+        bulk.update_by_id(
+            _OUT,
+            columns=[("status", "text"), ("error_code", "text")],
+            rows=[(status, codes[pk][:32], pk) for pk, _, _, _ in rows],
+        )
         by_job: dict[tuple[int, int], Decimal] = {}
         for _pk, job_id, account_id, credits in rows:
             by_job[(job_id, account_id)] = by_job.get((job_id, account_id), Decimal("0")) + credits
@@ -475,19 +486,21 @@ def delivery_reports_receive(*, reports: list[dict]) -> set[str]:
             undelivered.append((at, (r.get("error_code") or "")[:32], pk))
         else:
             expired.append((pk, (r.get("error_code") or "EXPIRED")[:32]))
-    with transaction.atomic(), connection.cursor() as cursor:
-        if delivered:
-            cursor.executemany(
-                f"UPDATE {_OUT} SET status = 'delivered', delivered_at = %s "
-                "WHERE id = %s AND status = 'submitted'",
-                delivered,
-            )
-        if undelivered:
-            cursor.executemany(
-                f"UPDATE {_OUT} SET status = 'undelivered', delivered_at = %s, error_code = %s "
-                "WHERE id = %s AND status = 'submitted'",
-                undelivered,
-            )
+    with transaction.atomic():
+        bulk.update_by_id(
+            _OUT,
+            columns=[("delivered_at", "timestamptz")],
+            fixed="status = 'delivered'",
+            where="status = 'submitted'",
+            rows=delivered,
+        )
+        bulk.update_by_id(
+            _OUT,
+            columns=[("delivered_at", "timestamptz"), ("error_code", "text")],
+            fixed="status = 'undelivered'",
+            where="status = 'submitted'",
+            rows=undelivered,
+        )
     if expired:
         messages_fail(
             failures=expired,
