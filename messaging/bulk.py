@@ -1,7 +1,7 @@
 """Set-based writes for the hot paths (100,000-message jobs, report floods).
 
-PostgreSQL gets one statement per call with the values passed as arrays (`unnest`); SQLite,
-in-process, runs one parameterised statement with executemany. Both are an order of magnitude
+PostgreSQL gets one statement per call with the values passed as arrays (`unnest`), and COPY
+for inserts; SQLite, in-process, runs one parameterised statement with executemany. Both are an order of magnitude
 faster than bulk_update()/bulk_create() here (shared/perf-notes.md).
 """
 
@@ -52,17 +52,16 @@ def update_by_id(
 
 
 def insert(table: str, *, columns: Sequence[tuple[str, str]], rows: Sequence[tuple]) -> None:
-    """INSERT rows; columns: (name, PostgreSQL type) in row order."""
+    """INSERT rows; columns: (name, PostgreSQL type) in row order. PostgreSQL uses COPY."""
     names = ", ".join(name for name, _ in columns)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * len(columns))
         for start in range(0, len(rows), CHUNK * 4):
-            chunk = rows[start : start + CHUNK * 4]
-            if connection.vendor == "postgresql":
-                arrays = ", ".join(f"%s::{pg_type}[]" for _, pg_type in columns)
-                cursor.execute(
-                    f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",
-                    [list(col) for col in zip(*chunk, strict=True)],
-                )
-            else:
-                marks = ", ".join(["%s"] * len(columns))
-                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", chunk)
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks})", rows[start : start + CHUNK * 4]
+            )
