@@ -1,13 +1,26 @@
+import uuid
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SmsAccount
+
+from .validators import EXTENSIONS, sender_from_domain
 
 
 class SenderQuerySet(models.QuerySet):
     def enabled(self):
         return self.filter(status=Sender.Status.ENABLE)
+
+    def for_account(self, account):
+        return self.filter(account=account)
+
+    def waiting(self):
+        return self.filter(status=Sender.Status.WAITING)
 
 
 class Sender(models.Model):
@@ -67,3 +80,95 @@ class Sender(models.Model):
     @property
     def allows_replies(self) -> bool:
         return self.type == self.Type.VIRTUAL
+
+    @property
+    def can_toggle(self) -> bool:
+        """Only a sender in use can be switched on and off by its customer."""
+        return self.status in (self.Status.ENABLE, self.Status.DISABLE)
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == self.Status.WAITING
+
+    def has_pending_jobs(self) -> bool:
+        """Jobs not sent yet (planned, queued or being sent) still need this sender."""
+        from messaging.models import SmsJob
+
+        pending = [SmsJob.Status.SCHEDULED, SmsJob.Status.QUEUED, SmsJob.Status.SENDING]
+        return self.jobs.filter(status__in=pending).exists()
+
+    def approve(self, *, by) -> None:
+        self.status = self.Status.ENABLE
+        self.comment = ""
+        self.decided_at = timezone.now()
+        self.decided_by = by
+        self.save(update_fields=["status", "comment", "decided_at", "decided_by"])
+
+    def refuse(self, *, by, reason: str) -> None:
+        self.status = self.Status.REFUSED
+        self.comment = reason
+        self.decided_at = timezone.now()
+        self.decided_by = by
+        self.save(update_fields=["status", "comment", "decided_at", "decided_by"])
+
+    def set_enabled(self, enabled: bool) -> None:
+        self.status = self.Status.ENABLE if enabled else self.Status.DISABLE
+        self.save(update_fields=["status"])
+
+
+def document_path(document: "SenderDocument", filename: str) -> str:
+    # Never the customer's file name: a random name with the extension of the sniffed type.
+    ext = EXTENSIONS.get(document.content_type, "")
+    return f"sender-documents/{document.sender.account_id}/{uuid.uuid4().hex}{ext}"
+
+
+class SenderDocument(models.Model):
+    """A supporting document sent with a sender request. Stored under MEDIA_ROOT, which is
+    never served: staff download it through the admin (senders.admin)."""
+
+    sender = models.ForeignKey(Sender, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(_("file"), upload_to=document_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=32)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("supporting document")
+        verbose_name_plural = _("supporting documents")
+
+    def __str__(self):
+        return self.original_name
+
+
+@receiver(post_delete, sender=SenderDocument)
+def _remove_document_file(sender, instance: SenderDocument, **kwargs):
+    # After the commit: a rolled-back delete must keep its file.
+    if instance.file:
+        storage, name = instance.file.storage, instance.file.name
+        transaction.on_commit(lambda: storage.delete(name), robust=True)
+
+
+class Domain(models.Model):
+    """A domain name the customer declares; its name without the extension, when it is
+    11 characters or fewer, can be added as a sender validated at once."""
+
+    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="domains")
+    name = models.CharField(_("domain name"), max_length=253)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("domain name")
+        verbose_name_plural = _("domain names")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="one_domain_name_per_account")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def sender_name(self) -> str:
+        return sender_from_domain(self.name)

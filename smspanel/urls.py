@@ -9,5 +9,6 @@ urlpatterns = [
     path("callbacks/delivery-reports/", callbacks.delivery_reports, name="callback_reports"),
     path("callbacks/incoming/", callbacks.incoming, name="callback_incoming"),
     path("", include("messaging.urls")),
+    path("", include("senders.urls")),
     path("", include("accounts.urls")),
 ]

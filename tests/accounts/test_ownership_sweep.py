@@ -15,6 +15,7 @@ from django.urls.converters import IntConverter, PathConverter, SlugConverter, U
 from django.urls.resolvers import RoutePattern
 
 from accounts.models import CreditMovement, SmsAccount
+from tests.senders.factories import make_sender
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,7 @@ def make_job(account):
     )
 
 
-OBJECT_MAKERS = {"job_id": make_job}
+OBJECT_MAKERS = {"job_id": make_job, "sender_id": make_sender}
 
 
 def object_kwargs(route):
