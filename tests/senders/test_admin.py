@@ -321,7 +321,7 @@ def test_a_virtual_number_must_be_valid(staff_client, account, data, field):
     assert not Sender.objects.exists()
 
 
-def test_a_virtual_number_belongs_to_one_account(staff_client, account):
+def test_a_virtual_number_belongs_to_one_account(staff_client, english, account):
     SenderFactory(sender="+33612345678", type="virtual", status="enable", referer="virtual")
 
     response = staff_client.post(
