@@ -318,15 +318,12 @@ def export_rows(account, filters: dict, chunk: int = EXPORT_CHUNK):
     return rows()
 
 
-@account_view
-def history_export(request: HttpRequest):
-    account = request.account
-    _form, filters = _filters(request)
+def stream_csv(rows, filename: str) -> StreamingHttpResponse:
+    """`;`-separated, UTF-8 with a BOM (spreadsheets then read it as UTF-8), formula-safe cells."""
     writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
-    rows = export_rows(account, filters)
 
     def lines():
-        buffer = ["\ufeff"]  # the BOM makes spreadsheets read the file as UTF-8
+        buffer = ["\ufeff"]
         for row in rows:
             buffer.append(writer.writerow([csv_cell(cell) for cell in row]))
             if len(buffer) >= 500:
@@ -334,7 +331,19 @@ def history_export(request: HttpRequest):
                 buffer = []
         yield "".join(buffer)
 
-    stamp = timezone.localtime(timezone.now(), PARIS).strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{account.name}-outgoing-{stamp}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def export_stamp() -> str:
+    return timezone.localtime(timezone.now(), PARIS).strftime("%Y%m%d-%H%M")
+
+
+@account_view
+def history_export(request: HttpRequest):
+    account = request.account
+    _form, filters = _filters(request)
+    return stream_csv(
+        export_rows(account, filters), f"{account.name}-outgoing-{export_stamp()}.csv"
+    )

@@ -177,6 +177,35 @@ class StopListEntry(models.Model):
         return self.number
 
 
+class IncomingMessage(models.Model):
+    """An SMS received from a recipient, in reply to one of ours (OVH `sms.Incoming`)."""
+
+    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="incoming")
+    sender = models.CharField(_("from"), max_length=16)
+    text = models.TextField(_("message"))
+    received_at = models.DateTimeField(_("received"))
+    tag = models.CharField(_("tag"), max_length=64, blank=True)
+    outgoing = models.ForeignKey(
+        OutgoingMessage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("in reply to"),
+    )
+    # The operator's reference: a retried callback does not store the reply twice.
+    ref = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("received SMS")
+        verbose_name_plural = _("received SMS")
+        indexes = [models.Index(fields=["account", "-id"], name="incoming_account_idx")]
+
+    def __str__(self):
+        return f"{self.sender}: {self.text[:30]}"
+
+
 class SimulatorSubmission(models.Model):
     """The simulated operator's own record of what it accepted (its idempotency store)."""
 

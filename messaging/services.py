@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -21,7 +22,7 @@ from senders.models import Sender
 from . import bulk
 from . import recipients as rcpt
 from .encoding import SmsCount, count
-from .models import OutgoingMessage, SmsJob, StopListEntry
+from .models import IncomingMessage, OutgoingMessage, SmsJob, StopListEntry
 from .operator import OutboundSms, SubmitResult, get_operator
 from .schedule import next_commercial_window
 
@@ -519,22 +520,48 @@ def is_stop_keyword(text: str) -> bool:
 
 
 def incoming_messages_receive(*, replies: list[dict]) -> set[str]:
-    """Replies to our messages. A STOP reply puts the number on the account's STOP list.
-    Returns the operator ids that match no message."""
+    """Store replies to our messages; a STOP reply also puts the number on the account's
+    STOP list. Idempotent (a retried callback changes nothing). Returns the operator ids that
+    match no message, so the sender can offer them again later."""
     unmatched = set()
     for reply in replies:
         message = (
             OutgoingMessage.objects.filter(operator_id=reply["operator_id"])
-            .only("id", "account_id", "receiver")
+            .exclude(operator_id="")
+            .select_related("job")
+            .only("id", "account_id", "receiver", "job__tag")
             .first()
         )
         if message is None:
             unmatched.add(reply["operator_id"])
             continue
-        if is_stop_keyword(reply.get("text", "")):
-            StopListEntry.objects.get_or_create(
-                account_id=message.account_id,
-                number=message.receiver,
-                defaults={"outgoing": message},
+        text = str(reply.get("text", ""))[:2000]
+        try:
+            at = datetime.fromisoformat(str(reply["at"]))
+        except (KeyError, ValueError):
+            at = timezone.now()
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at, UTC)
+        ref = (
+            str(reply.get("id") or "")[:80]
+            or hashlib.sha1(f"{reply['operator_id']}|{at.isoformat()}|{text}".encode()).hexdigest()
+        )
+        with transaction.atomic():
+            IncomingMessage.objects.get_or_create(
+                ref=ref,
+                defaults={
+                    "account_id": message.account_id,
+                    "sender": message.receiver,
+                    "text": text,
+                    "received_at": at,
+                    "tag": message.job.tag,
+                    "outgoing": message,
+                },
             )
+            if is_stop_keyword(text):
+                StopListEntry.objects.get_or_create(
+                    account_id=message.account_id,
+                    number=message.receiver,
+                    defaults={"outgoing": message},
+                )
     return unmatched

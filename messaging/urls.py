@@ -18,3 +18,22 @@ urlpatterns += [
     path("sms/<str:service>/outgoing/", history.history, name="history"),
     path("sms/<str:service>/outgoing/export.csv", history.history_export, name="history_export"),
 ]
+
+from . import replies  # noqa: E402
+
+urlpatterns += [
+    path("sms/<str:service>/received/", replies.received, name="received"),
+    path("sms/<str:service>/received/export.csv", replies.received_export, name="received_export"),
+    path(
+        "sms/<str:service>/received/<int:incoming_id>/delete/",
+        replies.received_delete,
+        name="received_delete",
+    ),
+    path("sms/<str:service>/stop-list/", replies.stoplist, name="stoplist"),
+    path("sms/<str:service>/stop-list/export.csv", replies.stoplist_export, name="stoplist_export"),
+    path(
+        "sms/<str:service>/stop-list/<int:entry_id>/remove/",
+        replies.stoplist_remove,
+        name="stoplist_remove",
+    ),
+]

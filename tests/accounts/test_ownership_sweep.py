@@ -96,7 +96,32 @@ def make_job(account):
     )
 
 
-OBJECT_MAKERS = {"job_id": make_job, "sender_id": make_sender}
+def make_incoming(account):
+    from django.utils import timezone
+
+    from messaging.models import IncomingMessage
+
+    return IncomingMessage.objects.create(
+        account=account,
+        sender="+33612345678",
+        text="Merci",
+        received_at=timezone.now(),
+        ref=f"sweep-{account.pk}",
+    ).pk
+
+
+def make_stop_entry(account):
+    from messaging.models import StopListEntry
+
+    return StopListEntry.objects.create(account=account, number="+33612345679").pk
+
+
+OBJECT_MAKERS = {
+    "job_id": make_job,
+    "sender_id": make_sender,
+    "incoming_id": make_incoming,
+    "entry_id": make_stop_entry,
+}
 
 
 def object_kwargs(route):
