@@ -81,3 +81,44 @@ def test_plan_then_cancel_refunds(page, live_server, owner, account, eager_celer
     assert job.status == "cancelled"
     account.refresh_from_db()
     assert account.credits == Decimal("100.00")
+
+
+def test_a_stop_reply_lists_the_number_and_the_next_send_skips_it(
+    page, live_server, owner, account, settings
+):
+    from smspanel.celery import app
+
+    settings.SMS_OPERATOR = {
+        "BACKEND": "simulated",
+        "SIMULATOR": {"seed": 5, "transient_error_rate": 0, "permanent_error_rate": 0,
+                      "undelivered_rate": 0, "expired_rate": 0, "duplicate_report_rate": 0,
+                      "out_of_order_rate": 0, "stop_reply_rate": 1.0},
+    }  # fmt: skip
+    app.conf.task_always_eager = True
+    try:
+        log_in(page, live_server, owner)
+        page.goto(f"{live_server.url}/sms/{account.name}/send/")
+        page.fill("#id_receivers", "+33612345678")
+        page.locator("#id_message").fill("Soldes : -30% ce samedi.")
+        page.check("#id_no_stop_clause")
+        page.get_by_role("button", name="Envoyer", exact=True).click()
+        expect(page.get_by_test_id("valid-receivers")).to_have_text("1")
+
+        # The handset answers STOP (the simulator's reply arrives after the delivery report).
+        deliver_due_events(now=timezone.now() + timedelta(hours=1))
+        page.get_by_role("link", name="Liste STOP").click()
+        expect(page.get_by_test_id("stop-row")).to_contain_text("+33612345678")
+        page.get_by_role("link", name="Reçus").click()
+        expect(page.get_by_test_id("incoming-row")).to_contain_text("STOP")
+        page.screenshot(path="var/screenshots/received.png", full_page=True)
+
+        # A new send to the same number skips it and charges nothing.
+        page.goto(f"{live_server.url}/sms/{account.name}/send/")
+        page.fill("#id_receivers", "+33612345678\n+33612345679")
+        page.locator("#id_message").fill("Dernier jour des soldes.")
+        page.check("#id_no_stop_clause")
+        page.get_by_role("button", name="Envoyer", exact=True).click()
+        expect(page.get_by_test_id("stoplisted")).to_have_text("1")
+        expect(page.get_by_test_id("credits-removed")).to_have_text("1,00")
+    finally:
+        app.conf.task_always_eager = False
