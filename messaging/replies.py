@@ -69,7 +69,7 @@ def received_export(request: HttpRequest):
         (m.received_at, m.sender, m.text, m.tag, m.outgoing_id or "")
         for m in IncomingMessage.objects.filter(account=account).order_by("-id").iterator(2000)
     )
-    header = [(_("Date"), _("From"), _("Message"), _("Tag"), _("In reply to"))]
+    header = [(_("Date"), _("Number"), _("Message"), _("Tag"), _("In reply to"))]
     body = ((_when(at), *rest) for at, *rest in rows)
     return stream_csv(_chain(header, body), f"{account.name}-received-{export_stamp()}.csv")
 
