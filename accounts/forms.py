@@ -130,7 +130,7 @@ class TransferForm(forms.Form):
 class AccountSettingsForm(forms.ModelForm):
     class Meta:
         model = SmsAccount
-        fields = ["description", "default_region"]
+        fields = ["description", "default_region", "low_credit_threshold", "alert_email"]
 
     def clean_default_region(self):
         import phonenumbers

@@ -86,6 +86,17 @@ class SmsAccount(models.Model):
         _("credits"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Low-credit alert: one e-mail when a debit takes the balance below the threshold.
+    low_credit_threshold = models.DecimalField(
+        _("low-credit alert threshold"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Leave empty for no alert."),
+    )
+    alert_email = models.EmailField(_("alert e-mail address"), blank=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="sms_accounts"
     )
@@ -116,6 +127,10 @@ class SmsAccount(models.Model):
 
     def get_absolute_url(self):
         return reverse("accounts:dashboard", args=[self.name])
+
+    @property
+    def low_on_credits(self) -> bool:
+        return self.low_credit_threshold is not None and self.credits < self.low_credit_threshold
 
     @property
     def label(self):

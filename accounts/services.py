@@ -3,8 +3,13 @@
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from .models import CreditMovement, Membership, SmsAccount
 
@@ -39,10 +44,12 @@ def _apply(*, account_id: int, amount: Decimal, kind: str, key: str, reason: str
                 accounts = accounts.filter(credits__gte=-amount)
             if not accounts.update(credits=F("credits") + amount):
                 raise InsufficientCredits
-            balance = SmsAccount.objects.filter(pk=account_id).values_list("credits", flat=True)[0]
+            balance, threshold = SmsAccount.objects.filter(pk=account_id).values_list(
+                "credits", "low_credit_threshold"
+            )[0]
             try:
                 with transaction.atomic():
-                    return CreditMovement.objects.create(
+                    movement = CreditMovement.objects.create(
                         account_id=account_id,
                         kind=kind,
                         amount=amount,
@@ -54,8 +61,30 @@ def _apply(*, account_id: int, amount: Decimal, kind: str, key: str, reason: str
             except IntegrityError:
                 # A concurrent call with the same key won; undo our balance change.
                 raise _AlreadyApplied from None
+            if threshold is not None and balance < threshold <= balance - amount:
+                # This movement took the balance below the threshold: exactly one alert.
+                transaction.on_commit(lambda: _low_credit_alert(account_id))
+            return movement
     except _AlreadyApplied:
         return None
+
+
+def _low_credit_alert(account_id: int) -> None:
+    account = SmsAccount.objects.get(pk=account_id)
+    owners = Membership.objects.filter(account=account, role=Membership.Role.OWNER)
+    to = (
+        [account.alert_email]
+        if account.alert_email
+        else [m.user.email for m in owners.select_related("user")]
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            _("Low credits on %(name)s") % {"name": account.name},
+            render_to_string("accounts/email/low_credits.txt", {"account": account}),
+            None,
+            to,
+            fail_silently=True,  # an alert must never undo or block a send
+        )
 
 
 def credits_debit(*, account: SmsAccount, amount, key: str, reason: str = "", by=None):

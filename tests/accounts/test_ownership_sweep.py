@@ -107,13 +107,13 @@ def make_incoming(account):
         text="Merci",
         received_at=timezone.now(),
         ref=f"sweep-{account.pk}",
-    ).pk
+    )
 
 
 def make_stop_entry(account):
     from messaging.models import StopListEntry
 
-    return StopListEntry.objects.create(account=account, number="+33612345679").pk
+    return StopListEntry.objects.create(account=account, number="+33612345679")
 
 
 OBJECT_MAKERS = {
