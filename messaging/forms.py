@@ -4,8 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from senders.models import Sender
 
-from . import recipients
-from .models import SmsJob
+from . import recipients, webhooks
+from .models import CallbackSettings, SmsJob
 
 INVALID_REASONS = {
     recipients.NOT_A_NUMBER: _("not a phone number"),
@@ -130,3 +130,30 @@ class SendForm(ComposeForm):
         if not recipients.split_entries(cleaned.get("receivers", "")):
             self.add_error("receivers", _("Enter at least one recipient."))
         return cleaned
+
+
+class CallbackSettingsForm(forms.ModelForm):
+    class Meta:
+        model = CallbackSettings
+        fields = ["delivery_url", "stop_url"]
+        widgets = {
+            "delivery_url": forms.URLInput(attrs={"placeholder": "https://example.com/sms/dlr"}),
+            "stop_url": forms.URLInput(attrs={"placeholder": "https://example.com/sms/stop"}),
+        }
+
+    def _clean_url(self, name):
+        url = self.cleaned_data[name]
+        if url:
+            try:
+                webhooks.check_url(url)
+            except webhooks.UnsafeURL as error:
+                raise forms.ValidationError(
+                    _("This URL cannot be used: %(reason)s.") % {"reason": error}
+                ) from None
+        return url
+
+    def clean_delivery_url(self):
+        return self._clean_url("delivery_url")
+
+    def clean_stop_url(self):
+        return self._clean_url("stop_url")

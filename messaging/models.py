@@ -206,6 +206,60 @@ class IncomingMessage(models.Model):
         return f"{self.sender}: {self.text[:30]}"
 
 
+class CallbackSettings(models.Model):
+    """Where the customer's system hears about delivery reports and STOPs (OVH `callBack`,
+    `stopCallBack`), and the secret that signs those POSTs."""
+
+    account = models.OneToOneField(
+        SmsAccount, on_delete=models.CASCADE, related_name="callback_settings"
+    )
+    delivery_url = models.URLField(_("delivery report URL"), blank=True, max_length=500)
+    stop_url = models.URLField(_("STOP URL"), blank=True, max_length=500)
+    # Kept to sign each POST (HMAC-SHA256); shown to the customer once, when generated.
+    secret = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"callbacks of {self.account}"
+
+
+class CallbackDelivery(models.Model):
+    """One POST to the customer's system, retried with backoff for up to 24 hours."""
+
+    class Status(models.TextChoices):
+        # Waiting for its (next) attempt.
+        PENDING = "pending", _("Pending")
+        # The customer's server answered 2xx.
+        DONE = "done", _("Delivered")
+        # Still failing 24 hours after the event: given up.
+        FAILED = "failed", _("Failed")
+
+    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("event"), max_length=10)  # "delivery" | "stop"
+    url = models.URLField(max_length=500)
+    payload = models.JSONField()
+    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["account", "-id"], name="callback_account_idx"),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="callback_due_idx",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} → {self.url} ({self.status})"
+
+
 class SimulatorSubmission(models.Model):
     """The simulated operator's own record of what it accepted (its idempotency store)."""
 

@@ -19,7 +19,7 @@ from accounts.models import DestinationRate, SmsAccount
 from accounts.services import InsufficientCredits, credits_debit, credits_refund
 from senders.models import Sender
 
-from . import bulk
+from . import bulk, webhooks
 from . import recipients as rcpt
 from .encoding import SmsCount, count
 from .models import IncomingMessage, OutgoingMessage, SmsJob, StopListEntry
@@ -467,18 +467,24 @@ def delivery_reports_receive(*, reports: list[dict]) -> set[str]:
     # operator id → message id; updates then go by primary key (SQLite's planner would
     # otherwise pick the status index and scan).
     known: dict[str, int] = {}
+    pending: dict[int, tuple[int, str]] = {}  # still submitted: id → (account, receiver)
     wanted = list(operator_ids)
     for start in range(0, len(wanted), 900):
-        known.update(
+        for operator_id, pk, status, account_id, receiver in (
             OutgoingMessage.objects.filter(operator_id__in=wanted[start : start + 900])
             .exclude(operator_id="")  # lets the planner use the partial index
-            .values_list("operator_id", "id")
-        )
+            .values_list("operator_id", "id", "status", "account_id", "receiver")
+        ):
+            known[operator_id] = pk
+            if status == _Q.SUBMITTED:
+                pending[pk] = (account_id, receiver)
     delivered, undelivered, expired = [], [], []
+    reported_at: dict[int, str] = {}
     for r in final:
         pk = known.get(r["operator_id"])
         if pk is None:
             continue
+        reported_at.setdefault(pk, r.get("at") or timezone.now().isoformat())
         status = _REPORT_STATUS[r["status"]]
         at = _db_datetime(datetime.fromisoformat(r["at"]) if r.get("at") else timezone.now())
         if status == _Q.DELIVERED:
@@ -508,7 +514,36 @@ def delivery_reports_receive(*, reports: list[dict]) -> set[str]:
             status=_Q.EXPIRED,
             from_statuses=(_Q.SUBMITTED,),
         )
+    _notify_status_changes(pending, reported_at, delivered, undelivered, expired)
     return operator_ids - known.keys()
+
+
+def _notify_status_changes(pending, reported_at, delivered, undelivered, expired) -> None:
+    """Queue the customers' delivery callbacks for the messages these reports moved."""
+    events: dict[int, list[dict]] = {}
+    seen = set()
+
+    def add(pk, status, error=""):
+        if pk in pending and pk not in seen:
+            seen.add(pk)
+            account_id, receiver = pending[pk]
+            events.setdefault(account_id, []).append(
+                {
+                    "id": pk,
+                    "receiver": receiver,
+                    "status": status,
+                    "at": reported_at[pk],
+                    "error": error,
+                }
+            )
+
+    for _at, pk in delivered:
+        add(pk, "delivered")
+    for _at, error, pk in undelivered:
+        add(pk, "undelivered", error)
+    for pk, error in expired:
+        add(pk, "expired", error)
+    webhooks.enqueue(account_ids_events=events, kind="delivery")
 
 
 def is_stop_keyword(text: str) -> bool:
@@ -559,9 +594,18 @@ def incoming_messages_receive(*, replies: list[dict]) -> set[str]:
                 },
             )
             if is_stop_keyword(text):
-                StopListEntry.objects.get_or_create(
+                _entry, created = StopListEntry.objects.get_or_create(
                     account_id=message.account_id,
                     number=message.receiver,
                     defaults={"outgoing": message},
                 )
+                if created:
+                    webhooks.enqueue(
+                        account_ids_events={
+                            message.account_id: [
+                                {"number": message.receiver, "at": at.isoformat(), "text": text}
+                            ]
+                        },
+                        kind="stop",
+                    )
     return unmatched

@@ -34,3 +34,13 @@ def simulator_tick() -> int:
     while batch := deliver_due_events():
         handled += batch
     return handled
+
+
+@shared_task(ignore_result=True)
+def send_customer_callbacks() -> int:
+    from .webhooks import send_due
+
+    tried = 0
+    while batch := send_due():
+        tried += batch
+    return tried

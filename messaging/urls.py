@@ -10,6 +10,7 @@ urlpatterns = [
     path("sms/<str:service>/jobs/<int:job_id>/", views.job_detail, name="job"),
     path("sms/<str:service>/jobs/<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("sms/<str:service>/scheduled/", views.scheduled, name="scheduled"),
+    path("sms/<str:service>/callbacks/", views.callbacks, name="callbacks"),
 ]
 
 from . import history  # noqa: E402

@@ -12,10 +12,10 @@ from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import account_view
 
-from . import recipients, services
+from . import recipients, services, webhooks
 from .encoding import RECOMMENDED_MAX_SEGMENTS, count, smart_replace
-from .forms import INVALID_REASONS, MAX_TYPED_RECIPIENTS, SendForm
-from .models import OutgoingMessage, SmsJob
+from .forms import INVALID_REASONS, MAX_TYPED_RECIPIENTS, CallbackSettingsForm, SendForm
+from .models import CallbackDelivery, CallbackSettings, OutgoingMessage, SmsJob
 from .schedule import in_commercial_window, next_commercial_window
 
 
@@ -186,4 +186,40 @@ def scheduled(request: HttpRequest):
         request,
         "messaging/scheduled.html",
         {"account": request.account, "jobs": jobs, "tab": "scheduled"},
+    )
+
+
+@account_view
+@require_http_methods(["GET", "POST"])
+def callbacks(request: HttpRequest):
+    account = request.account
+    current = CallbackSettings.objects.filter(account=account).first()
+    form = CallbackSettingsForm(request.POST or None, instance=current)
+    new_secret = None  # shown once, right after it is generated
+    if request.method == "POST" and "regenerate" in request.POST and current is not None:
+        current.secret = new_secret = webhooks.new_secret()
+        current.save(update_fields=["secret"])
+        form = CallbackSettingsForm(instance=current)
+    elif request.method == "POST" and form.is_valid():
+        row = form.save(commit=False)
+        row.account = account
+        if current is None:
+            row.secret = new_secret = webhooks.new_secret()
+        row.save()
+        current = row
+        if new_secret is None:
+            messages.success(request, _("The callback URLs were saved."))
+            return redirect("messaging:callbacks", account.name)
+    log = CallbackDelivery.objects.filter(account=account).order_by("-id")[:50]
+    return render(
+        request,
+        "messaging/callbacks.html",
+        {
+            "account": account,
+            "form": form,
+            "configured": current is not None,
+            "new_secret": new_secret,
+            "log": log,
+            "tab": "settings",
+        },
     )

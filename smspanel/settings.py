@@ -174,6 +174,7 @@ CELERY_BEAT_SCHEDULE = {
     "release-due-jobs": {"task": "messaging.tasks.release_due_jobs", "schedule": 5.0},
     "retry-due-messages": {"task": "messaging.tasks.retry_due_messages", "schedule": 15.0},
     "simulator-tick": {"task": "messaging.tasks.simulator_tick", "schedule": 1.0},
+    "customer-callbacks": {"task": "messaging.tasks.send_customer_callbacks", "schedule": 5.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -207,6 +208,8 @@ if env_bool("SMS_SIMULATOR_ERRORS_OFF"):
         duplicate_report_rate=0.0,
         out_of_order_rate=0.0,
     )
+# Customer callbacks may target private/loopback addresses (never in production: SSRF).
+CALLBACKS_ALLOW_PRIVATE = env_bool("CALLBACKS_ALLOW_PRIVATE")
 # Signs delivery-report callbacks (HMAC-SHA256 of the body, hex, in X-Signature).
 SMS_CALLBACK_SECRET = os.environ.get("SMS_CALLBACK_SECRET", SECRET_KEY)
 
