@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from senders.models import Sender
 
 from . import recipients, webhooks
-from .models import CallbackSettings, SmsJob
+from .models import CallbackSettings, MessageTemplate, SmsJob
 
 INVALID_REASONS = {
     recipients.NOT_A_NUMBER: _("not a phone number"),
@@ -157,3 +157,23 @@ class CallbackSettingsForm(forms.ModelForm):
 
     def clean_stop_url(self):
         return self._clean_url("stop_url")
+
+
+class MessageTemplateForm(forms.ModelForm):
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 7})}
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        others = MessageTemplate.objects.filter(account=self.account, name__iexact=name)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(_("A template with this name already exists."))
+        return name

@@ -206,6 +206,28 @@ class IncomingMessage(models.Model):
         return f"{self.sender}: {self.text[:30]}"
 
 
+class MessageTemplate(models.Model):
+    """A saved text (« Modèle ») picked in the send form."""
+
+    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="templates")
+    name = models.CharField(_("name"), max_length=60)
+    text = models.TextField(_("message"), max_length=10_000)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "name"], name="one_template_name_per_account"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class CallbackSettings(models.Model):
     """Where the customer's system hears about delivery reports and STOPs (OVH `callBack`,
     `stopCallBack`), and the secret that signs those POSTs."""

@@ -11,6 +11,17 @@ urlpatterns = [
     path("sms/<str:service>/jobs/<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("sms/<str:service>/scheduled/", views.scheduled, name="scheduled"),
     path("sms/<str:service>/callbacks/", views.callbacks, name="callbacks"),
+    path("sms/<str:service>/templates/", views.templates, name="templates"),
+    path("sms/<str:service>/templates/new/", views.template_edit, name="template_new"),
+    path("sms/<str:service>/templates/text/", views.template_text, name="template_text"),
+    path(
+        "sms/<str:service>/templates/<int:template_id>/", views.template_edit, name="template_edit"
+    ),
+    path(
+        "sms/<str:service>/templates/<int:template_id>/delete/",
+        views.template_delete,
+        name="template_delete",
+    ),
 ]
 
 from . import history  # noqa: E402

@@ -14,8 +14,20 @@ from accounts.access import account_view
 
 from . import recipients, services, webhooks
 from .encoding import RECOMMENDED_MAX_SEGMENTS, count, smart_replace
-from .forms import INVALID_REASONS, MAX_TYPED_RECIPIENTS, CallbackSettingsForm, SendForm
-from .models import CallbackDelivery, CallbackSettings, OutgoingMessage, SmsJob
+from .forms import (
+    INVALID_REASONS,
+    MAX_TYPED_RECIPIENTS,
+    CallbackSettingsForm,
+    MessageTemplateForm,
+    SendForm,
+)
+from .models import (
+    CallbackDelivery,
+    CallbackSettings,
+    MessageTemplate,
+    OutgoingMessage,
+    SmsJob,
+)
 from .schedule import in_commercial_window, next_commercial_window
 
 
@@ -41,7 +53,7 @@ def _requested_time(data):
 
 def counter_context(account, data) -> dict:
     """Everything the counter partial shows, from the raw form data (valid or not)."""
-    message = data.get("message", "")
+    message = data.get("message", data.get("text", ""))  # "text" on the template page
     if data.get("smart_replace"):
         message = smart_replace(message)
     stop_clause = not data.get("no_stop_clause")
@@ -77,6 +89,12 @@ def counter_context(account, data) -> dict:
 def compose(request: HttpRequest):
     account = request.account
     data = request.POST.copy() if request.method == "POST" else {}
+    if data.get("use_template"):
+        template = MessageTemplate.objects.filter(
+            account=account, pk=data.get("template") or 0
+        ).first()
+        if template:
+            data["message"] = template.text
     context = counter_context(account, data)
     form = SendForm(data or None, account=account)
     if request.method == "POST":
@@ -102,7 +120,29 @@ def compose(request: HttpRequest):
     return render(
         request,
         "messaging/compose.html",
-        {"account": account, "form": form, "tab": "compose", **context},
+        {
+            "account": account,
+            "form": form,
+            "tab": "compose",
+            "templates": MessageTemplate.objects.filter(account=account).only("id", "name"),
+            **context,
+        },
+    )
+
+
+@account_view
+def template_text(request: HttpRequest):
+    """The message box filled with a template's text (HTMX, from the send form's picker);
+    the empty choice gives the box back as it was."""
+    message = request.GET.get("message", "")
+    if request.GET.get("template"):
+        message = get_object_or_404(
+            MessageTemplate, pk=request.GET["template"], account=request.account
+        ).text
+    return render(
+        request,
+        "messaging/compose.html#message_input",
+        {"account": request.account, "message": message, "from_template": True},
     )
 
 
@@ -113,6 +153,7 @@ def counter(request: HttpRequest):
     context = counter_context(request.account, request.POST)
     context["account"] = request.account
     context["replaced_message"] = bool(request.POST.get("smart_replace"))
+    context["no_replace"] = bool(request.POST.get("no_replace"))
     return render(request, "messaging/compose.html#counter", context)
 
 
@@ -223,3 +264,47 @@ def callbacks(request: HttpRequest):
             "tab": "settings",
         },
     )
+
+
+# --- Message templates (« Modèles ») ------------------------------------------------------
+
+
+@account_view
+def templates(request: HttpRequest):
+    rows = MessageTemplate.objects.filter(account=request.account)
+    return render(
+        request,
+        "messaging/templates.html",
+        {"account": request.account, "templates": rows, "tab": "templates"},
+    )
+
+
+@account_view
+@require_http_methods(["GET", "POST"])
+def template_edit(request: HttpRequest, template_id: int | None = None):
+    account = request.account
+    instance = (
+        get_object_or_404(MessageTemplate, pk=template_id, account=account)
+        if template_id
+        else MessageTemplate(account=account)
+    )
+    form = MessageTemplateForm(request.POST or None, instance=instance, account=account)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("The template %(name)s was saved.") % {"name": instance.name})
+        return redirect("messaging:templates", account.name)
+    counter = counter_context(account, {"text": form["text"].value() or "", "no_stop_clause": "on"})
+    return render(
+        request,
+        "messaging/template_edit.html",
+        {"account": account, "form": form, "template": instance, "tab": "templates", **counter},
+    )
+
+
+@account_view
+@require_POST
+def template_delete(request: HttpRequest, template_id: int):
+    template = get_object_or_404(MessageTemplate, pk=template_id, account=request.account)
+    template.delete()
+    messages.success(request, _("The template %(name)s was deleted.") % {"name": template.name})
+    return redirect("messaging:templates", request.account.name)

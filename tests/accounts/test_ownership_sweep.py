@@ -116,7 +116,14 @@ def make_stop_entry(account):
     return StopListEntry.objects.create(account=account, number="+33612345679")
 
 
+def make_template(account):
+    from messaging.models import MessageTemplate
+
+    return MessageTemplate.objects.create(account=account, name="T", text="x")
+
+
 OBJECT_MAKERS = {
+    "template_id": make_template,
     "job_id": make_job,
     "sender_id": make_sender,
     "incoming_id": make_incoming,
