@@ -33,4 +33,9 @@ class Command(BaseCommand):
             env=env,
         )
         manager.loop()
+        if settings.REDIS_EMBEDDED:
+            # Nothing else needs it now; the next command starts it again on demand.
+            from smspanel.embedded_redis import stop
+
+            stop(settings.VAR_DIR, settings.REDIS_SOCKET)
         sys.exit(manager.returncode)
