@@ -1,0 +1,115 @@
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import SmsAccount
+
+E164 = RegexValidator(r"^\+[1-9][0-9]{2,14}$", _("Enter a number in international format."))
+NUMBER_FIELDS = ("home_mobile", "work_mobile", "home_phone", "work_phone")  # primary first
+
+
+class AddressBook(models.Model):
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="address_books", db_index=False
+    )
+    name = models.CharField(_("name"), max_length=50)
+    # Kept by the services (add, delete, import): a COUNT(*) over a million rows is not free.
+    contacts_count = models.PositiveIntegerField(_("contacts"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("address book")
+        verbose_name_plural = _("address books")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="addressbook_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Contact(models.Model):
+    book = models.ForeignKey(
+        AddressBook, on_delete=models.CASCADE, related_name="contacts", db_index=False
+    )
+    surname = models.CharField(_("surname"), max_length=245, blank=True)
+    name = models.CharField(_("first name"), max_length=245, blank=True)
+    group = models.CharField(_("company"), max_length=50, blank=True)
+    home_phone = models.CharField(_("home landline"), max_length=16, blank=True, validators=[E164])
+    home_mobile = models.CharField(_("home mobile"), max_length=16, blank=True, validators=[E164])
+    work_phone = models.CharField(_("work landline"), max_length=16, blank=True, validators=[E164])
+    work_mobile = models.CharField(_("work mobile"), max_length=16, blank=True, validators=[E164])
+    # The first number of NUMBER_FIELDS: duplicates within a book are found by it.
+    primary_number = models.CharField(max_length=16, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [
+            # The book page: WHERE book_id = ? AND id > ? ORDER BY id LIMIT 51.
+            models.Index(fields=["book", "id"], name="contact_book_keyset"),
+            models.Index(fields=["book", "primary_number"], name="contact_book_number"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(primary_number=""), name="contact_has_a_number"
+            )
+        ]
+
+    def __str__(self):
+        return " ".join(p for p in (self.name, self.surname) if p) or self.primary_number
+
+    def save(self, *args, **kwargs):
+        self.primary_number = next(
+            (getattr(self, f) for f in NUMBER_FIELDS if getattr(self, f)), ""
+        )
+        super().save(*args, **kwargs)
+
+    def numbers(self) -> list[tuple[str, str]]:
+        return [
+            (self._meta.get_field(f).verbose_name, getattr(self, f))
+            for f in NUMBER_FIELDS
+            if getattr(self, f)
+        ]
+
+
+class ContactImport(models.Model):
+    class Status(models.TextChoices):
+        TODO = "todo", _("Waiting")
+        DOING = "doing", _("In progress")
+        DONE = "done", _("Done")
+        ERROR = "error", _("Failed")
+
+    MAX_ERRORS_KEPT = 1000
+
+    book = models.ForeignKey(AddressBook, on_delete=models.CASCADE, related_name="imports")
+    # Under MEDIA_ROOT but never served: no URL maps MEDIA_URL; read by the task only.
+    file = models.FileField(upload_to="contact-imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=5, choices=Status.choices, default=Status.TODO)
+    total_lines = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    # The first MAX_ERRORS_KEPT rejected lines [{line, reason, value}]; all of them are in report.
+    errors = models.JSONField(default=list, blank=True)
+    report = models.FileField(upload_to="contact-imports/reports/%Y/%m/", blank=True)
+    failure = models.CharField(max_length=32, blank=True)  # a parsers.* or "internal" code
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("contact import")
+        verbose_name_plural = _("contact imports")
+
+    def __str__(self):
+        return f"{self.original_name} → {self.book}"
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.TODO, self.Status.DOING)

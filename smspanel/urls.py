@@ -10,5 +10,6 @@ urlpatterns = [
     path("callbacks/incoming/", callbacks.incoming, name="callback_incoming"),
     path("", include("messaging.urls")),
     path("", include("senders.urls")),
+    path("", include("addressbooks.urls")),
     path("", include("accounts.urls")),
 ]

@@ -15,6 +15,7 @@ from django.urls.converters import IntConverter, PathConverter, SlugConverter, U
 from django.urls.resolvers import RoutePattern
 
 from accounts.models import CreditMovement, SmsAccount
+from tests.addressbooks.factories import make_book, make_contact, make_import
 from tests.senders.factories import make_sender
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +124,9 @@ def make_template(account):
 
 
 OBJECT_MAKERS = {
+    "book_id": make_book,
+    "contact_id": make_contact,
+    "import_id": make_import,
     "template_id": make_template,
     "job_id": make_job,
     "sender_id": make_sender,

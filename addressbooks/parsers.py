@@ -1,0 +1,182 @@
+"""Read a contacts file (CSV or TXT) as a stream of rows. Pure Python: no Django.
+
+- Encoding: UTF-8 with or without BOM, else Windows-1252 (decided by one streaming pass).
+- Separator: `;`, `,` or tab, whichever the header line holds most (a single column has none).
+- Header names case- and accent-insensitive: the API names (surname, name, group, homePhone,
+  homeMobile, workPhone, workMobile), `number`, and the French titles of the manager.
+- TXT files are the same thing with one column: `number` on the first line, then one per line.
+
+`ContactFile(binary_file)` checks the file at once (raises ImportFileError) and iterates
+`(line_number, {field: value})` in constant memory; it raises ImportFileError(NO_ROWS) at the
+end when the file held no data row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import unicodedata
+from collections.abc import Iterator
+from typing import BinaryIO
+
+FIELDS = ("surname", "name", "group", "home_phone", "home_mobile", "work_phone", "work_mobile")
+NUMBER_FIELDS = ("home_phone", "home_mobile", "work_phone", "work_mobile")
+# Names of the export (and of the OVHcloud API), in this order.
+EXPORT_HEADER = ("surname", "name", "group", "homePhone", "homeMobile", "workPhone", "workMobile")
+
+# Error codes (the web layer translates them).
+NOT_TEXT = "not_text"
+EMPTY = "empty"
+NO_NUMBER_COLUMN = "no_number_column"
+NO_ROWS = "no_rows"
+BAD_LINE = "bad_line"
+
+SNIFF_BYTES = 64 * 1024
+MAX_FIELD = 100_000  # characters; csv.Error beyond (a binary or broken file, not a contact)
+
+_ALIASES = {
+    "surname": ["surname", "nom", "lastname", "nomdefamille", "familyname"],
+    "name": ["name", "prenom", "firstname", "givenname"],
+    "group": ["group", "groupe", "societe", "company", "entreprise", "organisation"],
+    "home_phone": ["homephone", "fixe", "fixedomicile", "telephonefixe", "telephone",
+                   "telephonedomicile", "phone"],
+    "home_mobile": ["homemobile", "mobile", "mobiledomicile", "portable", "number", "numero",
+                    "telephonemobile", "gsm"],
+    "work_phone": ["workphone", "fixeprofessionnel", "fixepro", "telephoneprofessionnel",
+                   "fixebureau"],
+    "work_mobile": ["workmobile", "mobileprofessionnel", "mobilepro", "portableprofessionnel"],
+}  # fmt: skip
+HEADER_ALIASES = {alias: field for field, aliases in _ALIASES.items() for alias in aliases}
+
+
+class ImportFileError(Exception):
+    def __init__(self, code: str, line: int | None = None):
+        super().__init__(code if line is None else f"{code} (line {line})")
+        self.code = code
+        self.line = line
+
+
+def header_key(title: str) -> str:
+    """ "Prénom " → "prenom", "homePhone" → "homephone", "Mobile professionnel" → …"""
+    folded = unicodedata.normalize("NFKD", title.strip().strip("\ufeff").lower())
+    return "".join(c for c in folded if c.isalnum())
+
+
+def detect_encoding(binary: BinaryIO) -> str:
+    """Rewinds the file. Raises ImportFileError for an empty or binary file."""
+    binary.seek(0)
+    head = binary.read(SNIFF_BYTES)
+    if not head.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise ImportFileError(EMPTY)
+    if b"\x00" in head:
+        raise ImportFileError(NOT_TEXT)
+    if head.startswith(codecs.BOM_UTF8):
+        binary.seek(0)
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    chunk = head
+    encoding = "utf-8"
+    try:
+        while chunk:
+            if b"\x00" in chunk:
+                raise ImportFileError(NOT_TEXT)
+            decoder.decode(chunk)
+            chunk = binary.read(1 << 20)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        encoding = "cp1252"
+    binary.seek(0)
+    return encoding
+
+
+def detect_delimiter(header_line: str) -> str:
+    counts = {sep: header_line.count(sep) for sep in (";", ",", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ";"
+
+
+class ContactFile:
+    def __init__(self, binary: BinaryIO):
+        self.binary = binary
+        self.encoding = detect_encoding(binary)
+        # cp1252 leaves 5 bytes undefined: replace them rather than fail the whole file.
+        self.text = io.TextIOWrapper(binary, encoding=self.encoding, errors="replace", newline="")
+        self._skipped = 0
+        header_line = ""
+        while not header_line.strip():
+            header_line = self.text.readline()
+            self._skipped += 1
+            if not header_line:
+                raise ImportFileError(EMPTY)
+        self.delimiter = detect_delimiter(header_line)
+        header = next(csv.reader([header_line], delimiter=self.delimiter))
+        self.columns: list[tuple[int, str]] = []  # (index in the row, field)
+        taken = set()
+        for index, title in enumerate(header):
+            field = HEADER_ALIASES.get(header_key(title))
+            if field and field not in taken:
+                taken.add(field)
+                self.columns.append((index, field))
+        if not taken & set(NUMBER_FIELDS):
+            raise ImportFileError(NO_NUMBER_COLUMN)
+        self.header = header
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        old_limit = csv.field_size_limit()
+        csv.field_size_limit(MAX_FIELD)
+        reader = csv.reader(self.text, delimiter=self.delimiter)
+        offset = self._skipped  # physical lines before the data (header, leading blank lines)
+        previous_end = 0
+        rows = 0
+        columns = self.columns
+        try:
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error:
+                    raise ImportFileError(BAD_LINE, offset + previous_end + 1) from None
+                start = offset + previous_end + 1
+                previous_end = reader.line_num
+                if not cells:
+                    continue
+                width = len(cells)
+                row = {
+                    field: (cells[index].strip() if index < width else "")
+                    for index, field in columns
+                }
+                if not any(row.values()):
+                    continue  # ";;;;;" lines
+                rows += 1
+                yield start, row
+        finally:
+            csv.field_size_limit(old_limit)
+        if not rows:
+            raise ImportFileError(NO_ROWS)
+
+
+def check(binary: BinaryIO) -> ContactFile:
+    """Open and read up to the first data row: the checks a form can run before queuing."""
+    contacts = ContactFile(binary)
+    for _ in contacts:
+        break
+    else:  # pragma: no cover - __iter__ raises NO_ROWS itself
+        raise ImportFileError(NO_ROWS)
+    contacts.text.detach()
+    binary.seek(0)
+    return contacts
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value: str) -> str:
+    """Against formula injection in spreadsheets: a leading ' makes the cell text."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def unescape_cell(value: str) -> str:
+    """Read back what escape_cell wrote (the export re-imports as it was)."""
+    return value[1:] if value[:1] == "'" and value[1:2] in _FORMULA_START and value[1:] else value

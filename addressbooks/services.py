@@ -1,0 +1,438 @@
+"""Address books: the writes, the import run by the task, and the numbers for sending."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import multiprocessing
+import os
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.files import File
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from messaging import bulk
+from messaging.recipients import INVALID, NOT_A_NUMBER, NOT_MOBILE, Recipient, normalise
+
+from . import parsers, validation
+from .models import NUMBER_FIELDS, AddressBook, Contact, ContactImport
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 10_000  # lines between two progress updates
+VALIDATION_CHUNK = 5_000  # rows sent to a validation process at a time
+INSERT_BATCH = 20_000
+PAGE_SIZE = 50
+
+NO_NUMBER = "no_number"
+TOO_LONG = "too_long"
+INTERNAL = "internal"
+
+LINE_REASONS = {
+    NOT_A_NUMBER: gettext_lazy("not a phone number"),
+    INVALID: gettext_lazy("invalid number"),
+    NOT_MOBILE: gettext_lazy("not a mobile number"),
+    NO_NUMBER: gettext_lazy("no phone number"),
+    TOO_LONG: gettext_lazy("a name or company is too long"),
+}
+FILE_ERRORS = {
+    parsers.NOT_TEXT: gettext_lazy(
+        "This is not a text file: save your spreadsheet as CSV (separator: semicolon)."
+    ),
+    parsers.EMPTY: gettext_lazy("This file is empty."),
+    parsers.NO_NUMBER_COLUMN: gettext_lazy(
+        "No number column was found: the first line must name the columns "
+        "(surname;name;group;homePhone;homeMobile;workPhone;workMobile, or number)."
+    ),
+    parsers.NO_ROWS: gettext_lazy("This file has no contact after its first line."),
+    parsers.BAD_LINE: gettext_lazy(
+        "A line cannot be read (a cell is too long or a quote is not closed)."
+    ),
+    INTERNAL: gettext_lazy("The import failed because of an internal error."),
+}
+COLUMN_TITLES = dict(zip(parsers.FIELDS, parsers.EXPORT_HEADER, strict=True))
+
+
+class BookError(Exception):
+    pass
+
+
+def file_error_message(code: str, line: int | None = None) -> str:
+    message = str(FILE_ERRORS.get(code, FILE_ERRORS[INTERNAL]))
+    if line:
+        message += " " + _("(line %(line)s)") % {"line": line}
+    return message
+
+
+# --- books and contacts ---------------------------------------------------------------------
+
+
+def book_create(*, account, name: str) -> AddressBook:
+    return AddressBook.objects.create(account=account, name=name)
+
+
+def book_rename(book: AddressBook, name: str) -> AddressBook:
+    book.name = name
+    book.save(update_fields=["name"])
+    return book
+
+
+def book_delete(book: AddressBook) -> None:
+    """Deletes its contacts (one DELETE: Contact has no dependants) and its import files."""
+    names = [
+        name
+        for imp in book.imports.only("file", "report")
+        for name in (imp.file.name, imp.report.name)
+        if name
+    ]
+    storage = ContactImport._meta.get_field("file").storage
+    with transaction.atomic():
+        book.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+
+def _refresh_count(book: AddressBook) -> None:
+    book.contacts_count = book.contacts.count()
+    AddressBook.objects.filter(pk=book.pk).update(contacts_count=book.contacts_count)
+
+
+def contact_save(contact: Contact) -> Contact:
+    creating = contact.pk is None
+    with transaction.atomic():
+        contact.save()
+        if creating:
+            AddressBook.objects.filter(pk=contact.book_id).update(
+                contacts_count=F("contacts_count") + 1
+            )
+    return contact
+
+
+def contacts_delete(book: AddressBook, ids: Iterable[int]) -> int:
+    with transaction.atomic():
+        deleted, _ = Contact.objects.filter(book=book, pk__in=list(ids)).delete()
+        if deleted:
+            _refresh_count(book)
+    return deleted
+
+
+def book_page(book: AddressBook, *, query: str = "", after: int = 0, before: int = 0):
+    """Keyset pagination on id within the book: (contacts, has_previous, has_next)."""
+    contacts = Contact.objects.filter(book=book)
+    query = query.strip()
+    if query:
+        contacts = contacts.filter(search_filter(query, book.account.default_region))
+    if before:
+        rows = list(contacts.filter(pk__lt=before).order_by("-pk")[: PAGE_SIZE + 1])
+        has_previous = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE][::-1]
+        return rows, has_previous, True
+    if after:
+        contacts = contacts.filter(pk__gt=after)
+    rows = list(contacts.order_by("pk")[: PAGE_SIZE + 1])
+    return rows[:PAGE_SIZE], bool(after), len(rows) > PAGE_SIZE
+
+
+def search_filter(query: str, region: str):
+    """A whole valid number: the contacts whose main number it is (indexed). Otherwise names,
+    company and any number containing the digits (a scan of the book, stopped by the LIMIT)."""
+    from django.db.models import Q
+
+    outcome = normalise(query, region) if any(c.isdigit() for c in query) else None
+    if isinstance(outcome, Recipient):
+        return Q(primary_number=outcome.number)
+    condition = Q(surname__icontains=query) | Q(name__icontains=query) | Q(group__icontains=query)
+    digits = "".join(c for c in query if c.isdigit())
+    if len(digits) >= 3:
+        candidates = {digits}
+        if digits.startswith("0") and len(digits) > 3:
+            candidates.add(digits[1:])  # "0612" finds +33612…
+        for part in candidates:
+            for field in NUMBER_FIELDS:
+                condition |= Q(**{f"{field}__contains": part})
+    return condition
+
+
+def book_numbers(book: AddressBook, chunk: int = 5000) -> Iterator[str]:
+    """Every mobile number of the book once, E.164, in contact order (constant memory but for
+    the set of numbers already given)."""
+    seen: set[str] = set()
+    last = 0
+    while True:
+        rows = list(
+            Contact.objects.filter(book=book, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "home_mobile", "work_mobile")[:chunk]
+        )
+        if not rows:
+            return
+        for pk, home, work in rows:
+            last = pk
+            for number in (home, work):
+                if number and number not in seen:
+                    seen.add(number)
+                    yield number
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+def import_start(*, book: AddressBook, upload) -> ContactImport:
+    from .tasks import contact_import
+
+    if book.imports.filter(status__in=["todo", "doing"]).exists():
+        raise BookError(_("An import is already running for this address book."))
+    imp = ContactImport(book=book, original_name=upload.name[:255])
+    imp.file.save(upload.name, upload, save=False)
+    imp.save()
+    transaction.on_commit(lambda: contact_import.delay(imp.pk))
+    return imp
+
+
+def normalise_number(raw: str, field: str, region: str) -> str:
+    """E.164, or a reason code (see validation.normalise_number)."""
+    return validation.normalise_number(raw, field in ("home_phone", "work_phone"), region)
+
+
+_COLUMNS = (
+    ("book_id", "bigint"),
+    ("surname", "text"),
+    ("name", "text"),
+    ("group", "text"),
+    ("home_phone", "text"),
+    ("home_mobile", "text"),
+    ("work_phone", "text"),
+    ("work_mobile", "text"),
+    ("primary_number", "text"),
+    ("created_at", "timestamptz"),
+)
+
+
+def _processes() -> int:
+    """CONTACT_IMPORT_PROCESSES (default: the CPU count) validate numbers in parallel; 1: inline."""
+    return getattr(settings, "CONTACT_IMPORT_PROCESSES", None) or os.cpu_count() or 1
+
+
+def _pool():
+    if _processes() < 2:
+        return None
+    try:
+        # fork: the children only run validation.validate_chunk (no database, no Django).
+        return ProcessPoolExecutor(_processes(), mp_context=multiprocessing.get_context("fork"))
+    except (AssertionError, OSError, ValueError):
+        log.warning("contact import: no worker processes, validating inline", exc_info=True)
+        return None
+
+
+@contextmanager
+def _may_have_children():
+    """A Celery prefork child is a daemonic process, and multiprocessing refuses children to
+    those. The validation processes end with the import (shutdown below, or EOF on their pipe
+    if this process dies), which is what the rule protects: lift it while the pool runs."""
+    config = multiprocessing.current_process()._config
+    daemon = config.pop("daemon", None)
+    try:
+        yield
+    finally:
+        if daemon is not None:
+            config["daemon"] = daemon
+
+
+class _Stage:
+    """Phase 1: read, validate, dedupe; valid rows go to a temporary CSV, rejected lines to the
+    report. Nothing touches the book yet."""
+
+    def __init__(self, imp: ContactImport):
+        self.imp = imp
+        self.region = imp.book.account.default_region
+        self.rows = tempfile.TemporaryFile("w+", newline="", encoding="utf-8")
+        self.report = tempfile.TemporaryFile("w+b")
+        self.total = self.valid = self.duplicates = self.rejected = 0
+        self.errors: list[dict] = []
+
+    def reject(self, writer, line: int, reason: str, field: str = "", value: str = ""):
+        self.rejected += 1
+        writer.writerow([line, reason, COLUMN_TITLES.get(field, ""), value[:200]])
+        if len(self.errors) < ContactImport.MAX_ERRORS_KEPT:
+            self.errors.append({"line": line, "reason": reason, "value": value[:200]})
+
+    def run(self):
+        imp = self.imp
+        self.seen = set(
+            Contact.objects.filter(book_id=imp.book_id)
+            .values_list("primary_number", flat=True)
+            .iterator(chunk_size=10_000)
+        )
+        self.out = csv.writer(self.rows)
+        report_text = io.TextIOWrapper(
+            self.report, encoding="utf-8", newline="", write_through=True
+        )
+        self.report_writer = csv.writer(report_text, delimiter=";")
+        workers = _pool()
+        pending: deque = deque()
+        region = self.region
+        columns = validation.COLUMNS
+
+        in_flight = 2 * _processes()
+
+        def submit(chunk):
+            nonlocal workers
+            numbers = [tuple(row.get(f, "") for f in columns) for _, row in chunk]
+            if workers is not None:
+                try:
+                    future = workers.submit(validation.validate_chunk, region, numbers)
+                except (AssertionError, OSError, RuntimeError):  # processes cannot start here
+                    log.warning("contact import: validating inline", exc_info=True)
+                    while pending:
+                        drain()
+                    workers.shutdown(cancel_futures=True)
+                    workers = None
+                else:
+                    pending.append((future, chunk))
+            if workers is None:
+                pending.append((validation.validate_chunk(region, numbers), chunk))
+            while pending and (workers is None or len(pending) > in_flight):
+                drain()
+
+        def drain():
+            results, chunk = pending.popleft()
+            if not isinstance(results, list):
+                results = results.result()
+            self.consume(chunk, results)
+
+        try:
+            with _may_have_children(), imp.file.open("rb") as binary:
+                contacts = parsers.ContactFile(binary)
+                chunk = []
+                for item in contacts:
+                    chunk.append(item)
+                    if len(chunk) >= VALIDATION_CHUNK:
+                        submit(chunk)
+                        chunk = []
+                if chunk:
+                    submit(chunk)
+                while pending:
+                    drain()
+                contacts.text.detach()
+        finally:
+            if workers is not None:
+                workers.shutdown(cancel_futures=True)
+        report_text.detach()
+        self.progress()
+
+    def consume(self, chunk, results):
+        seen, out, report = self.seen, self.out, self.report_writer
+        for (line, row), numbers in zip(chunk, results, strict=True):
+            self.total += 1
+            if self.total % PROGRESS_EVERY == 0:
+                self.progress()
+            if type(numbers) is tuple:
+                reason, index = numbers
+                field = validation.COLUMNS[index]
+                self.reject(report, line, reason, field, row[field])
+                continue
+            primary = numbers[1] or numbers[3] or numbers[0] or numbers[2]
+            if not primary:
+                self.reject(report, line, NO_NUMBER)
+                continue
+            surname, name, group = (row.get("surname", ""), row.get("name", ""),
+                                    row.get("group", ""))  # fmt: skip
+            if len(surname) > 245 or len(name) > 245 or len(group) > 50:
+                self.reject(report, line, TOO_LONG, "", max(surname, name, group, key=len))
+                continue
+            if primary in seen:
+                self.duplicates += 1
+                continue
+            seen.add(primary)
+            self.valid += 1
+            out.writerow((surname, name, group, *numbers, primary))
+
+    def progress(self):
+        ContactImport.objects.filter(pk=self.imp.pk).update(
+            total_lines=self.total,
+            imported=self.valid,
+            duplicates=self.duplicates,
+            rejected=self.rejected,
+        )
+
+    def batches(self) -> Iterator[list[tuple]]:
+        self.rows.seek(0)
+        book_id = self.imp.book_id
+        created = connection.ops.adapt_datetimefield_value(timezone.now())
+        batch = []
+        for cells in csv.reader(self.rows):
+            batch.append((book_id, *cells, created))
+            if len(batch) >= INSERT_BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def contact_import_run(import_id: int) -> ContactImport:
+    """Run one import (the task calls this). All or nothing: the contacts are inserted in one
+    transaction at the end, with the import marked done. Safe to call twice."""
+    with transaction.atomic():
+        imp = (
+            ContactImport.objects.select_for_update()
+            .select_related("book__account")
+            .get(pk=import_id)
+        )
+        if imp.status != ContactImport.Status.TODO:
+            return imp
+        imp.status = ContactImport.Status.DOING
+        imp.started_at = timezone.now()
+        imp.save(update_fields=["status", "started_at"])
+    stage = _Stage(imp)
+    try:
+        stage.run()
+        imp.errors = stage.errors
+        if stage.rejected:
+            stage.report.seek(0)
+            imp.report.save(f"import-{imp.pk}-rejected.csv", File(stage.report), save=False)
+        table = connection.ops.quote_name(Contact._meta.db_table)
+        columns = [(connection.ops.quote_name(name), kind) for name, kind in _COLUMNS]
+        with transaction.atomic():
+            for batch in stage.batches():
+                bulk.insert(table, columns=columns, rows=batch)
+            AddressBook.objects.filter(pk=imp.book_id).update(
+                contacts_count=F("contacts_count") + stage.valid
+            )
+            imp.status = ContactImport.Status.DONE
+            imp.total_lines = stage.total
+            imp.imported = stage.valid
+            imp.duplicates = stage.duplicates
+            imp.rejected = stage.rejected
+            imp.finished_at = timezone.now()
+            imp.save()
+    except parsers.ImportFileError as error:
+        _fail(imp, error.code, error.line, stage)
+    except Exception:
+        log.exception("contact import %s failed", import_id)
+        _fail(imp, INTERNAL, None, stage)
+        raise
+    finally:
+        stage.rows.close()
+        stage.report.close()
+    return imp
+
+
+def _fail(imp: ContactImport, code: str, line: int | None, stage: _Stage) -> None:
+    imp.status = ContactImport.Status.ERROR
+    imp.failure = code
+    imp.imported = 0
+    imp.total_lines = stage.total
+    imp.duplicates = stage.duplicates
+    imp.rejected = stage.rejected
+    imp.errors = [{"line": line, "reason": code, "value": ""}] if line else []
+    imp.finished_at = timezone.now()
+    imp.save()

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "addressbooks"
+
+P = "sms/<str:service>/addressbooks/"
+
+urlpatterns = [
+    path(P, views.book_list, name="list"),
+    path(P + "<int:book_id>/", views.book_detail, name="book"),
+    path(P + "<int:book_id>/rename/", views.book_rename, name="rename"),
+    path(P + "<int:book_id>/delete/", views.book_delete, name="delete"),
+    path(P + "<int:book_id>/export/", views.book_export, name="export"),
+    path(P + "<int:book_id>/import/", views.import_upload, name="import"),
+    path(P + "<int:book_id>/contacts/add/", views.contact_add, name="contact_add"),
+    path(P + "<int:book_id>/contacts/delete/", views.contacts_delete, name="contacts_delete"),
+    path(P + "contacts/<int:contact_id>/edit/", views.contact_edit, name="contact_edit"),
+    path(P + "imports/<int:import_id>/", views.import_status, name="import_status"),
+    path(P + "imports/<int:import_id>/rejected.csv", views.import_rejected, name="rejected"),
+]

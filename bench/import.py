@@ -1,0 +1,254 @@
+"""Contact import throughput: a 1,000,000-line CSV through contact_import_run (in process),
+next to a naive row-by-row ORM loop on a 20,000-line sample, in the same run; then the time
+of the book page with those contacts.
+
+    .venv/bin/python bench/import.py [--n 1000000] [--naive 20000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/import.py
+
+On PostgreSQL the script creates and drops its own database (bench_import); on SQLite it works
+in a temporary directory.
+"""
+
+import argparse
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+VAR = tempfile.mkdtemp(prefix="smspanel-bench-import-")
+os.environ["SMSPANEL_VAR_DIR"] = VAR
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smspanel.settings")
+os.environ["SECURE_SSL_REDIRECT"] = "0"
+os.environ["CELERY_QUEUE"] = f"bench-import-{os.getpid()}"
+os.environ["CELERY_DB_REUSE_MAX"] = "1000"  # the page timing uses the test client over plain HTTP
+
+PG_URL = os.environ.get("DATABASE_URL", "")
+if PG_URL.startswith("postgres"):
+    import psycopg
+
+    parts = urlsplit(PG_URL)
+    admin = psycopg.connect(PG_URL, autocommit=True)
+    admin.execute("DROP DATABASE IF EXISTS bench_import")
+    admin.execute("CREATE DATABASE bench_import")
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/bench_import"))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.files import File  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from accounts import services as account_services  # noqa: E402
+from accounts.models import User  # noqa: E402
+from addressbooks import parsers, services  # noqa: E402
+from addressbooks.models import AddressBook, Contact, ContactImport  # noqa: E402
+
+HEADER = "surname;name;group;homePhone;homeMobile;workPhone;workMobile\n"
+
+
+def generate(path: Path, n: int, seed: int = 1) -> dict:
+    """~1.85 numbers per line: a home mobile on each line, a work mobile on half, a landline on
+    35%; 3% of lines hold a bad number, 1% repeat an earlier one, 5% are in national format."""
+    rng = random.Random(seed)
+    numbers = 0
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write(HEADER)
+        for i in range(n):
+            r = rng.random()
+            if r < 0.03:
+                mobile = rng.choice(["hello", "+336123", "+33140000000", "12"])
+            elif r < 0.04 and i:
+                mobile = f"+336{rng.randrange(i):08d}"
+            elif r < 0.09:
+                m = f"06{i:08d}"
+                mobile = " ".join(m[k : k + 2] for k in range(0, 10, 2))
+            else:
+                mobile = f"+336{i:08d}"
+            work = f"+3375{i:07d}" if rng.random() < 0.5 else ""
+            home = f"+3314{i:07d}" if rng.random() < 0.35 else ""
+            numbers += 1 + bool(work) + bool(home)
+            out.write(f"Nom{i};Prénom{i % 97};Société {i % 13};{home};{mobile};;{work}\n")
+    return {"numbers_per_line": numbers / n, "bytes": path.stat().st_size}
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def naive(book, path: Path) -> int:
+    """The obvious code: read, validate, Contact.objects.create() per row, one transaction."""
+    region = book.account.default_region
+    created = 0
+    with open(path, "rb") as binary, transaction.atomic():
+        for _, row in parsers.ContactFile(binary):
+            numbers = {}
+            for field in parsers.NUMBER_FIELDS:
+                if row.get(field):
+                    number = services.normalise_number(row[field], field, region)
+                    if number[0] != "+":
+                        break
+                    numbers[field] = number
+            else:
+                if (
+                    numbers
+                    and not Contact.objects.filter(
+                        book=book, primary_number=next(iter(numbers.values()))
+                    ).exists()
+                ):
+                    Contact.objects.create(
+                        book=book, surname=row.get("surname", ""), name=row.get("name", ""),
+                        group=row.get("group", ""), **numbers,
+                    )  # fmt: skip
+                    created += 1
+    return created
+
+
+def worker_run(account, path: Path, n: int):
+    """The product path: upload saved, task queued, a real worker (prefork, 1 process: the
+    import forks its own validation processes) runs it; timed from .delay() to done."""
+    import signal
+    import subprocess
+
+    from addressbooks.tasks import contact_import
+
+    env = {**os.environ}
+    if connection.vendor == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{settings.DATABASES['default']['NAME']}"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "smspanel", "worker", "--concurrency=1",
+         "--loglevel=WARNING", "--without-mingle", "--without-gossip"],
+        cwd=ROOT, env=env, start_new_session=True,
+        stdout=open(Path(VAR) / "worker.log", "w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        book = AddressBook.objects.create(account=account, name="Worker")
+        imp = ContactImport(book=book, original_name="contacts.csv")
+        with open(path, "rb") as f:
+            imp.file.save("contacts-worker.csv", File(f), save=False)
+        imp.save()
+        time.sleep(3)  # let the worker start
+        t0 = time.perf_counter()
+        contact_import.delay(imp.pk)
+        while ContactImport.objects.get(pk=imp.pk).status in ("todo", "doing"):
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - t0
+        imp.refresh_from_db()
+        print(f"through a Celery worker: {n:,} lines in {elapsed:.1f} s = {n / elapsed:,.0f} "
+              f"lines/s; status {imp.status}, imported {imp.imported:,}")  # fmt: skip
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--naive", type=int, default=20_000)
+    parser.add_argument(
+        "--worker", action="store_true", help="also run the same file through a Celery worker"
+    )
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    user = User.objects.create_user("bench@example.com", "bench-pass-123")
+    account = account_services.account_open(user=user, free_credits=0)
+    print(f"database: {connection.vendor}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs")
+
+    big = Path(VAR) / "contacts.csv"
+    t = time.perf_counter()
+    info = generate(big, args.n)
+    print(f"generated {args.n:,} lines ({info['bytes'] / 1e6:.0f} MB, "
+          f"{info['numbers_per_line']:.2f} numbers/line) in {time.perf_counter() - t:.1f} s")  # fmt: skip
+    sample = Path(VAR) / "sample.csv"
+    generate(sample, args.naive, seed=2)
+
+    rss_before = rss_mb()
+    book = AddressBook.objects.create(account=account, name="Bench")
+    imp = ContactImport(book=book, original_name="contacts.csv")
+    with open(big, "rb") as f:
+        imp.file.save("contacts.csv", File(f), save=False)
+    imp.save()
+    t0 = time.perf_counter()
+    imp = services.contact_import_run(imp.pk)
+    fast_s = time.perf_counter() - t0
+    rss_after = rss_mb()
+    fast = args.n / fast_s
+    print(f"contact_import_run:  {args.n:,} lines in {fast_s:.1f} s = {fast:,.0f} lines/s; "
+          f"imported {imp.imported:,}, duplicates {imp.duplicates:,}, rejected {imp.rejected:,}")  # fmt: skip
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS (ru_maxrss): {rss_after:.0f} MB (before the import: {rss_before:.0f} MB); "
+          f"largest validation process: {children:.0f} MB (forked: mostly shared pages)")  # fmt: skip
+
+    if args.worker:
+        worker_run(account, big, args.n)
+
+    naive_book = AddressBook.objects.create(account=account, name="Naive")
+    t0 = time.perf_counter()
+    created = naive(naive_book, sample)
+    naive_s = time.perf_counter() - t0
+    slow = args.naive / naive_s
+    print(f"naive ORM loop:      {args.naive:,} lines in {naive_s:.1f} s = {slow:,.0f} lines/s "
+          f"(created {created:,})")  # fmt: skip
+    print(f"ratio:               {fast / slow:.1f}x")
+
+    # -- the book page with the million contacts --------------------------------------------
+    import types
+
+    from django.urls import include, path
+
+    import smspanel.urls
+
+    # Others edit smspanel/urls.py: make sure the pages are there for this timing.
+    urls = types.ModuleType("bench_import_urls")
+    urls.urlpatterns = [*smspanel.urls.urlpatterns]
+    if not any(getattr(p, "namespace", None) == "addressbooks" for p in urls.urlpatterns):
+        urls.urlpatterns.append(path("", include("addressbooks.urls")))
+    sys.modules[urls.__name__] = urls
+    plain_static = override_settings(
+        ROOT_URLCONF=urls.__name__,
+        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    )
+    plain_static.enable()
+    client = Client()
+    client.force_login(user)
+    page = reverse("addressbooks:book", args=[account.name, book.pk])
+    last = Contact.objects.filter(book=book).order_by("-pk").values_list("pk", flat=True)[0]
+    for label, query in [("first page", {}), ("deep page (keyset)", {"after": last - 5000}),
+                         ("search by number", {"q": "+33612345678"}),
+                         ("search by name (scan)", {"q": "Nom999999"})]:  # fmt: skip
+        client.get(page, query)
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            response = client.get(page, query)
+            times.append(time.perf_counter() - t0)
+            assert response.status_code == 200
+        print(f"book page, {label}: median {sorted(times)[2] * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        if getattr(settings, "REDIS_EMBEDDED", False):
+            from smspanel.embedded_redis import stop
+
+            stop(settings.VAR_DIR, settings.REDIS_SOCKET)
+        if PG_URL.startswith("postgres"):
+            connection.close()
+            admin.execute("DROP DATABASE IF EXISTS bench_import")

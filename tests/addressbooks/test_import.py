@@ -1,0 +1,205 @@
+"""contact_import_run end to end: files on disk, numbers validated, counts, the report."""
+
+import codecs
+
+import pytest
+from django.core.files.base import ContentFile
+
+from addressbooks import services
+from addressbooks.models import AddressBook, Contact, ContactImport
+from messaging import bulk
+from tests.addressbooks.factories import BookFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HEADER = "surname;name;group;homePhone;homeMobile;workPhone;workMobile"
+
+
+def start(book, content: bytes, name="contacts.csv") -> ContactImport:
+    imp = ContactImport(book=book, original_name=name)
+    imp.file.save(name, ContentFile(content), save=False)
+    imp.save()
+    return imp
+
+
+@pytest.fixture
+def book(account):
+    return BookFactory(account=account, name="Clients")
+
+
+@pytest.fixture(params=[1, 2], ids=["inline", "two-processes"])
+def processes(request, settings):
+    settings.CONTACT_IMPORT_PROCESSES = request.param
+    return request.param
+
+
+def test_import_rows_counts_and_rejected_lines(book, processes):
+    text = "\r\n".join(
+        [
+            HEADER,
+            "Durand;Hélène;Café;0140000000;06 12 34 56 78;;",  # landline + national mobile
+            "Martin;Léa;;;+33612345679;;+33756789012",
+            "Bad;Number;;;hello;;",  # 4: not a number
+            "Fixe;Only;;;+33140000001;;",  # 5: a landline in a mobile column
+            "",
+            "Dupont;Jean;;;0033612345678;;",  # 7: the same as line 2 → duplicate
+            "Short;Num;;;+336123;;",  # 8: invalid
+            "No;Number;;;;;",  # 9
+            '=HYPERLINK("http://evil");x;;;+33612345680;;',
+        ]
+    )
+    imp = start(book, codecs.BOM_UTF8 + text.encode())
+
+    imp = services.contact_import_run(imp.pk)
+
+    imp.refresh_from_db()
+    assert imp.status == "done"
+    assert (imp.total_lines, imp.imported, imp.duplicates, imp.rejected) == (8, 3, 1, 4)
+    assert [(e["line"], e["reason"]) for e in imp.errors] == [
+        (4, "not_a_number"),
+        (5, "not_mobile"),
+        (8, "invalid"),
+        (9, "no_number"),
+    ]
+    contacts = list(Contact.objects.filter(book=book).order_by("pk"))
+    assert [(c.surname, c.home_phone, c.home_mobile, c.work_mobile, c.primary_number)
+            for c in contacts] == [
+        ("Durand", "+33140000000", "+33612345678", "", "+33612345678"),
+        ("Martin", "", "+33612345679", "+33756789012", "+33612345679"),
+        ('=HYPERLINK("http://evil")', "", "+33612345680", "", "+33612345680"),
+    ]  # fmt: skip
+    assert contacts[0].name == "Hélène" and contacts[0].group == "Café"
+    assert AddressBook.objects.get(pk=book.pk).contacts_count == 3
+    assert imp.report.read().decode().splitlines()[0] == "4;not_a_number;homeMobile;hello"
+
+
+def test_existing_contacts_of_the_book_are_duplicates(book):
+    services.contact_save(ContactFactory.build(book=book, home_mobile="+33612345678"))
+    imp = start(book, b"number\n+33612345678\n+33612345679\n")
+
+    services.contact_import_run(imp.pk)
+
+    imp.refresh_from_db()
+    assert (imp.imported, imp.duplicates) == (1, 1)
+    assert AddressBook.objects.get(pk=book.pk).contacts_count == 2
+
+
+def test_ten_thousand_duplicates(book, processes):
+    lines = ["number"] + ["+33612345678"] * 10_001
+    imp = start(book, "\n".join(lines).encode(), name="dups.txt")
+
+    services.contact_import_run(imp.pk)
+
+    imp.refresh_from_db()
+    assert (imp.total_lines, imp.imported, imp.duplicates) == (10_001, 1, 10_000)
+    assert Contact.objects.filter(book=book).count() == 1
+
+
+def test_errors_are_capped_but_the_report_has_every_line(book):
+    lines = ["number"] + ["nope"] * 1500 + ["+33612345678"]
+    imp = start(book, "\n".join(lines).encode())
+
+    services.contact_import_run(imp.pk)
+
+    imp.refresh_from_db()
+    assert imp.rejected == 1500
+    assert len(imp.errors) == ContactImport.MAX_ERRORS_KEPT
+    assert len(imp.report.read().decode().splitlines()) == 1500
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [(b"", "empty"), (b"\x00\x01binary\x00", "not_text"), (b"number\n", "no_rows"),
+     (b"surname;name\nA;B\n", "no_number_column")],
+)  # fmt: skip
+def test_a_bad_file_fails_with_a_reason_and_imports_nothing(book, content, code):
+    imp = start(book, content)
+
+    services.contact_import_run(imp.pk)
+
+    imp.refresh_from_db()
+    assert (imp.status, imp.failure, imp.imported) == ("error", code, 0)
+    assert not Contact.objects.filter(book=book).exists()
+
+
+def test_all_or_nothing_when_the_insert_fails_half_way(book, monkeypatch):
+    monkeypatch.setattr(services, "INSERT_BATCH", 100)
+    real_insert = bulk.insert
+    calls = []
+
+    def failing_insert(table, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+        real_insert(table, **kwargs)
+
+    monkeypatch.setattr(bulk, "insert", failing_insert)
+    lines = ["number"] + [f"+3361{i:07d}" for i in range(1000)]
+    imp = start(book, "\n".join(lines).encode())
+
+    with pytest.raises(RuntimeError):
+        services.contact_import_run(imp.pk)
+
+    imp.refresh_from_db()
+    assert (imp.status, imp.failure, imp.imported) == ("error", "internal", 0)
+    assert not Contact.objects.filter(book=book).exists()
+    assert AddressBook.objects.get(pk=book.pk).contacts_count == 0
+
+
+def test_a_bad_line_half_way_imports_nothing(book):
+    content = b"number\n+33612345678\n" + b"x" * 200_000 + b"\n+33612345679\n"
+    imp = start(book, content)
+
+    services.contact_import_run(imp.pk)
+
+    imp.refresh_from_db()
+    assert (imp.status, imp.failure, imp.errors) == (
+        "error", "bad_line", [{"line": 3, "reason": "bad_line", "value": ""}])  # fmt: skip
+    assert not Contact.objects.exists()
+
+
+def test_running_twice_imports_once(book):
+    imp = start(book, b"number\n+33612345678\n")
+
+    services.contact_import_run(imp.pk)
+    services.contact_import_run(imp.pk)
+
+    assert Contact.objects.filter(book=book).count() == 1
+
+
+def test_the_task_runs_the_service(book):
+    from addressbooks.tasks import contact_import
+
+    imp = start(book, b"number\n+33612345678\n")
+
+    assert contact_import.apply(args=[imp.pk]).get() == 1
+
+
+def test_book_numbers_gives_each_mobile_once(book):
+    ContactFactory(book=book, home_mobile="+33612345678", work_mobile="+33756789012")
+    ContactFactory(book=book, home_mobile="", home_phone="+33140000000", work_mobile="+33612345678")
+    ContactFactory(book=book, home_mobile="+33612345679")
+    ContactFactory(book=BookFactory(account=book.account), home_mobile="+33699999999")
+
+    assert list(services.book_numbers(book, chunk=2)) == [
+        "+33612345678",
+        "+33756789012",
+        "+33612345679",
+    ]
+
+
+def test_validation_processes_start_inside_a_daemonic_worker(book, settings, monkeypatch, caplog):
+    """Celery's prefork children are daemonic: multiprocessing would refuse the pool."""
+    import multiprocessing
+
+    settings.CONTACT_IMPORT_PROCESSES = 2
+    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    lines = ["number"] + [f"+3361{i:07d}" for i in range(12_000)]
+    imp = start(book, "\n".join(lines).encode())
+
+    services.contact_import_run(imp.pk)
+
+    imp.refresh_from_db()
+    assert (imp.status, imp.imported) == ("done", 12_000)
+    assert multiprocessing.current_process().daemon is True
+    assert "inline" not in caplog.text
