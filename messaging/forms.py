@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from addressbooks.models import AddressBook
 from senders.models import Sender
 
 from . import recipients, webhooks
@@ -101,12 +102,19 @@ class SendForm(ComposeForm):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
     )
     tag = forms.CharField(label=_("Tag"), max_length=64, required=False)
+    books = forms.ModelMultipleChoiceField(
+        label=_("Address books"),
+        queryset=AddressBook.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
         self.account = account
         self.fields["sender"].choices = sender_choices(account)
         self.fields["sender"].initial = SHORT_NUMBER
+        self.fields["books"].queryset = AddressBook.objects.filter(account=account)
 
     def clean_sender(self):
         value = self.cleaned_data["sender"]
@@ -127,8 +135,8 @@ class SendForm(ComposeForm):
                 self.add_error("scheduled_at", _("The date of sending must be in the future."))
         else:
             cleaned["scheduled_at"] = None
-        if not recipients.split_entries(cleaned.get("receivers", "")):
-            self.add_error("receivers", _("Enter at least one recipient."))
+        if not recipients.split_entries(cleaned.get("receivers", "")) and not cleaned.get("books"):
+            self.add_error("receivers", _("Enter at least one recipient or pick an address book."))
         return cleaned
 
 
@@ -177,3 +185,14 @@ class MessageTemplateForm(forms.ModelForm):
         if others.exists():
             raise forms.ValidationError(_("A template with this name already exists."))
         return name
+
+
+def collect_recipients(*, account, typed: str, books) -> recipients.ParsedRecipients:
+    """Typed numbers then the mobile numbers of the chosen books, deduplicated, each with
+    where it came from."""
+    from addressbooks.services import book_numbers
+
+    parsed = recipients.parse(typed, account.default_region)
+    for book in books:
+        parsed.add(book_numbers(book), account.default_region, f"book:{book.pk}")
+    return parsed

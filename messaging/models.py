@@ -110,6 +110,8 @@ class OutgoingMessage(models.Model):
     account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="+")
     receiver = models.CharField(_("recipient"), max_length=16)
     country = models.CharField(_("country"), max_length=2)
+    # Where the recipient came from: "typed", "book:<id>", "list:<slot>".
+    source = models.CharField(_("source"), max_length=24, blank=True)
     parts = models.PositiveSmallIntegerField(_("SMS"))
     credits = models.DecimalField(_("credits"), max_digits=10, decimal_places=2)
     status = models.CharField(_("status"), max_length=12, choices=Status)

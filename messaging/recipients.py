@@ -37,6 +37,7 @@ NOT_MOBILE = "not_mobile"
 class Recipient:
     number: str  # E.164, "+33612345678"
     region: str  # ISO country of the number, "FR"
+    source: str = ""  # where it came from: "typed", "book:12"
 
 
 @dataclass
@@ -44,6 +45,19 @@ class ParsedRecipients:
     valid: list[Recipient] = field(default_factory=list)
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (as typed, reason code)
     duplicates: int = 0
+
+    def add(self, entries, default_region: str, source: str) -> None:
+        """Add numbers (typed entries or a book's), skipping those already there."""
+        seen = {r.number for r in self.valid}
+        for entry in entries:
+            outcome = normalise(entry, default_region)
+            if isinstance(outcome, str):
+                self.invalid.append((entry, outcome))
+            elif outcome.number in seen:
+                self.duplicates += 1
+            else:
+                seen.add(outcome.number)
+                self.valid.append(Recipient(outcome.number, outcome.region, source))
 
 
 def _fast_international(compact: str) -> PhoneNumber | None:
@@ -90,16 +104,7 @@ def split_entries(text: str) -> list[str]:
     return [entry.strip() for entry in _SEPARATORS.split(text or "") if entry.strip()]
 
 
-def parse(text: str, default_region: str) -> ParsedRecipients:
+def parse(text: str, default_region: str, source: str = "typed") -> ParsedRecipients:
     result = ParsedRecipients()
-    seen: set[str] = set()
-    for entry in split_entries(text):
-        outcome = normalise(entry, default_region)
-        if isinstance(outcome, str):
-            result.invalid.append((entry, outcome))
-        elif outcome.number in seen:
-            result.duplicates += 1
-        else:
-            seen.add(outcome.number)
-            result.valid.append(outcome)
+    result.add(split_entries(text), default_region, source)
     return result

@@ -181,8 +181,12 @@ def job_submit(
                 % {"cost": number_format(cost, 2)}
             ) from None
         per_region = {region: str(rate * sms.segments) for region, rate in rates.items()}
-        rows = [(r.number, r.region, per_region[r.region], _Q.QUEUED) for r in sendable] + [
-            (r.number, r.region, "0.00", _Q.STOPLISTED) for r in served if r.number in stopped
+        rows = [
+            (r.number, r.region, r.source, per_region[r.region], _Q.QUEUED) for r in sendable
+        ] + [
+            (r.number, r.region, r.source, "0.00", _Q.STOPLISTED)
+            for r in served
+            if r.number in stopped
         ]
         _insert_messages(job=job, parts=sms.segments, rows=rows, now=now)
         if not planned:
@@ -206,13 +210,14 @@ _INSERT_COLUMNS = [
     ("operator_id", "text"),
     ("receiver", "text"),
     ("country", "text"),
+    ("source", "text"),
     ("credits", "numeric"),
     ("status", "text"),
 ]
 
 
 def _insert_messages(*, job: SmsJob, parts: int, rows: list[tuple], now: datetime) -> None:
-    """rows: (receiver, country, credits as text, status)."""
+    """rows: (receiver, country, source, credits as text, status)."""
     head = (job.pk, job.account_id, parts, _db_datetime(now), 0, "", "")
     bulk.insert(_OUT, columns=_INSERT_COLUMNS, rows=[head + row for row in rows])
 

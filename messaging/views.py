@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import account_view
+from addressbooks.models import AddressBook
 
 from . import recipients, services, webhooks
 from .encoding import RECOMMENDED_MAX_SEGMENTS, count, smart_replace
@@ -20,6 +21,7 @@ from .forms import (
     CallbackSettingsForm,
     MessageTemplateForm,
     SendForm,
+    collect_recipients,
 )
 from .models import (
     CallbackDelivery,
@@ -51,6 +53,23 @@ def _requested_time(data):
         return None
 
 
+# Above this many contacts the live estimate does not read the books (it would on every
+# keystroke): the exact figures come at submission.
+ESTIMATE_MAX_BOOK_CONTACTS = 20_000
+
+
+def _chosen_books(account, data) -> list:
+    ids = [
+        int(v) for v in (data.getlist("books") if hasattr(data, "getlist") else []) if v.isdigit()
+    ]
+    if not ids:
+        return []
+    books = list(AddressBook.objects.filter(account=account, pk__in=ids))
+    if sum(b.contacts_count for b in books) > ESTIMATE_MAX_BOOK_CONTACTS:
+        return []
+    return books
+
+
 def counter_context(account, data) -> dict:
     """Everything the counter partial shows, from the raw form data (valid or not)."""
     message = data.get("message", data.get("text", ""))  # "text" on the template page
@@ -61,9 +80,10 @@ def counter_context(account, data) -> dict:
     replaced = smart_replace(message) if sms.non_gsm else message
     alternative = count(replaced, stop_clause=stop_clause) if replaced != message else None
     entries = recipients.split_entries(data.get("receivers", ""))
+    books = _chosen_books(account, data)
     estimate = None
-    if entries and len(entries) <= MAX_TYPED_RECIPIENTS:
-        parsed = recipients.parse("\n".join(entries), account.default_region)
+    if (entries or books) and len(entries) <= MAX_TYPED_RECIPIENTS:
+        parsed = collect_recipients(account=account, typed="\n".join(entries), books=books)
         estimate = services.estimate_build(account=account, sms=sms, parsed=parsed)
         estimate.invalid = [(raw, INVALID_REASONS[reason]) for raw, reason in estimate.invalid]
     window_opens = None
@@ -100,7 +120,11 @@ def compose(request: HttpRequest):
     if request.method == "POST":
         data["message"] = context["message"]  # after an explicit smart replacement
         if "send" in request.POST and form.is_valid():
-            parsed = recipients.parse(form.cleaned_data["receivers"], account.default_region)
+            parsed = collect_recipients(
+                account=account,
+                typed=form.cleaned_data["receivers"],
+                books=form.cleaned_data["books"],
+            )
             try:
                 job = services.job_submit(
                     account=account,
