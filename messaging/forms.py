@@ -141,13 +141,24 @@ class SendForm(ComposeForm):
 
 
 class CallbackSettingsForm(forms.ModelForm):
+    delivery_url = forms.URLField(
+        label=_("delivery report URL"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/sms/dlr"}),
+    )
+    stop_url = forms.URLField(
+        label=_("STOP URL"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/sms/stop"}),
+    )
+
     class Meta:
         model = CallbackSettings
         fields = ["delivery_url", "stop_url"]
-        widgets = {
-            "delivery_url": forms.URLInput(attrs={"placeholder": "https://example.com/sms/dlr"}),
-            "stop_url": forms.URLInput(attrs={"placeholder": "https://example.com/sms/stop"}),
-        }
 
     def _clean_url(self, name):
         url = self.cleaned_data[name]
