@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from accounts.access import account_view
 
@@ -263,8 +263,10 @@ def import_status(request: HttpRequest, import_id: int):
     if request.htmx:
         response = render(request, "addressbooks/book.html#import_progress", context)
         if not imp.running:
-            stop = HttpResponseStopPolling(response.content)
-            return stop
+            # Stop polling, and have the contacts table reload itself.
+            return trigger_client_event(
+                HttpResponseStopPolling(response.content), "contacts-imported"
+            )
         return response
     errors = [
         {**error, "label": services.LINE_REASONS.get(error["reason"], error["reason"])}
