@@ -1,0 +1,60 @@
+import pytest
+from playwright.sync_api import expect
+
+from addressbooks.models import Contact
+from messaging.models import OutgoingMessage, SmsJob
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CSV = (
+    "surname;name;group;homeMobile;workPhone\n"
+    "Martin;Léa;Boulangerie;+33612345671;\n"
+    "Roux;Paul;;06 12 34 56 72;+33140000000\n"
+    "Bad;Line;;12345;\n"
+    '"Dupont; Jr";Éloi;;+33612345673;\n'
+)
+
+
+def test_import_a_file_then_send_to_the_book(page, live_server, owner, account, tmp_path, settings):
+    from smspanel.celery import app
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SMS_OPERATOR = {"BACKEND": "tests.messaging.fakes.ScriptedOperator"}
+    settings.CONTACT_IMPORT_PROCESSES = 1
+    app.conf.task_always_eager = True
+    upload = tmp_path / "clients.csv"
+    upload.write_text(CSV, encoding="utf-8")
+    try:
+        page.goto(live_server.url + "/login/")
+        page.fill("#id_username", owner.email)
+        page.fill("#id_password", "secret-pass-123")
+        page.get_by_role("button", name="Se connecter").click()
+
+        page.get_by_role("link", name="Carnets d'adresses").click()
+        page.fill("input[name=name]", "Clients")
+        page.get_by_role("button", name="Créer").click()
+        page.get_by_role("link", name="Importer un fichier").click()
+        page.set_input_files("input[type=file]", str(upload))
+        page.get_by_role("button", name="Importer").click()
+        expect(page.locator("main")).to_contain_text("3 contacts importés")
+        expect(page.locator("#contacts")).to_contain_text("Dupont; Jr")
+        page.get_by_role("link", name="Voir le rapport").click()
+        expect(page.locator("main")).to_contain_text("12345")
+        page.screenshot(path="var/screenshots/import-report.png", full_page=True)
+        assert Contact.objects.count() == 3
+
+        page.get_by_role("link", name="Envoyer un SMS").first.click()
+        page.get_by_label("Clients").check()
+        page.locator("#id_message").fill("Joyeuses fêtes !")
+        page.check("#id_no_stop_clause")
+        expect(page.get_by_test_id("estimate-recipients")).to_have_text("3")
+        page.get_by_role("button", name="Envoyer", exact=True).click()
+        expect(page.get_by_test_id("valid-receivers")).to_have_text("3")
+        job = SmsJob.objects.get()
+        assert set(OutgoingMessage.objects.filter(job=job).values_list("receiver", flat=True)) == {
+            "+33612345671",
+            "+33612345672",
+            "+33612345673",
+        }
+    finally:
+        app.conf.task_always_eager = False
