@@ -122,3 +122,44 @@ class ImportForm(forms.Form):
             ) from None
         upload.seek(0)
         return upload
+
+
+class RecipientListForm(forms.Form):
+    description = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"maxlength": 40, "autocomplete": "off"}),
+    )
+    file = forms.FileField(
+        label=gettext_lazy("Recipients file (CSV or TXT)"),
+        help_text=gettext_lazy(
+            "A .csv file with a number column (separator: semicolon), or a .txt file with "
+            "number on the first line, then one number per line. Numbers in international "
+            "format (+33612345678)."
+        ),
+    )
+
+    def clean_description(self):
+        description = " ".join(self.cleaned_data["description"].split())
+        if not description:
+            raise forms.ValidationError(_("Enter a name."))
+        return description
+
+    def clean_file(self):
+        from . import lists
+
+        upload = self.cleaned_data["file"]
+        limit = import_max_bytes()
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("This file is too large (%(size)s): the limit is %(limit)s.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            )
+        if not upload.name.lower().endswith(IMPORT_EXTENSIONS):
+            raise forms.ValidationError(_("Unsupported file format: send a .csv or .txt file."))
+        try:
+            parsers.check(upload.file)
+        except parsers.ImportFileError as error:
+            raise forms.ValidationError(lists.file_error_message(error.code, error.line)) from None
+        upload.seek(0)
+        return upload

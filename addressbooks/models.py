@@ -113,3 +113,51 @@ class ContactImport(models.Model):
     @property
     def running(self) -> bool:
         return self.status in (self.Status.TODO, self.Status.DOING)
+
+
+class RecipientList(models.Model):
+    """A list of recipients for sending (the API's sms.Receiver): up to MAX_SLOTS per account,
+    each in a numbered slot."""
+
+    MAX_SLOTS = 9
+    MAX_ERRORS_KEPT = 100
+
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="recipient_lists", db_index=False
+    )
+    slot = models.PositiveSmallIntegerField(_("slot"))
+    description = models.CharField(_("name"), max_length=40)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    records = models.PositiveIntegerField(_("contacts"), default=0)  # kept by the services
+    # The last import or cleaning: {"kind", "rejected", "duplicates", "invalid", "errors": […]}.
+    report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["slot"]
+        verbose_name = _("recipient list")
+        verbose_name_plural = _("recipient lists")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "slot"], name="recipientlist_unique_slot"),
+            models.CheckConstraint(
+                condition=models.Q(slot__gte=1, slot__lte=9), name="recipientlist_slot_range"
+            ),
+        ]
+
+    def __str__(self):
+        return self.description
+
+
+class RecipientListNumber(models.Model):
+    rlist = models.ForeignKey(
+        RecipientList, on_delete=models.CASCADE, related_name="numbers", db_index=False
+    )
+    number = models.CharField(max_length=16)  # E.164
+    region = models.CharField(max_length=2, blank=True)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        indexes = [models.Index(fields=["rlist", "id"], name="recipientlist_keyset")]
+
+    def __str__(self):
+        return self.number

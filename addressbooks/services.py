@@ -163,24 +163,28 @@ def search_filter(query: str, region: str):
 
 
 def book_numbers(book: AddressBook, chunk: int = 5000) -> Iterator[str]:
-    """Every mobile number of the book once, E.164, in contact order (constant memory but for
-    the set of numbers already given)."""
+    """Every mobile number of the book once, E.164, in contact order."""
+    return (number for number, *_fields in book_contacts(book, chunk))
+
+
+def book_contacts(book: AddressBook, chunk: int = 5000) -> Iterator[tuple[str, str, str, str]]:
+    """(mobile number, name, surname, group) for every mobile number of the book, once."""
     seen: set[str] = set()
     last = 0
     while True:
         rows = list(
             Contact.objects.filter(book=book, pk__gt=last)
             .order_by("pk")
-            .values_list("pk", "home_mobile", "work_mobile")[:chunk]
+            .values_list("pk", "home_mobile", "work_mobile", "name", "surname", "group")[:chunk]
         )
         if not rows:
             return
-        for pk, home, work in rows:
+        for pk, home, work, name, surname, group in rows:
             last = pk
             for number in (home, work):
                 if number and number not in seen:
                     seen.add(number)
-                    yield number
+                    yield number, name, surname, group
 
 
 # --- import ---------------------------------------------------------------------------------

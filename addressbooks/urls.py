@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import list_views, views
 
 app_name = "addressbooks"
 
@@ -18,4 +18,14 @@ urlpatterns = [
     path(P + "contacts/<int:contact_id>/edit/", views.contact_edit, name="contact_edit"),
     path(P + "imports/<int:import_id>/", views.import_status, name="import_status"),
     path(P + "imports/<int:import_id>/rejected.csv", views.import_rejected, name="rejected"),
+]
+
+L = "sms/<str:service>/lists/"
+
+urlpatterns += [
+    path(L, list_views.list_index, name="lists"),
+    path(L + "<int:slot>/", list_views.list_detail, name="list_detail"),
+    path(L + "<int:slot>/export/", list_views.list_export, name="list_export"),
+    path(L + "<int:slot>/clean/", list_views.list_clean, name="list_clean"),
+    path(L + "<int:slot>/delete/", list_views.list_delete, name="list_delete"),
 ]

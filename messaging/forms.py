@@ -199,11 +199,11 @@ class MessageTemplateForm(forms.ModelForm):
 
 
 def collect_recipients(*, account, typed: str, books) -> recipients.ParsedRecipients:
-    """Typed numbers then the mobile numbers of the chosen books, deduplicated, each with
-    where it came from."""
-    from addressbooks.services import book_numbers
+    """Typed numbers then the mobile numbers of the chosen books (with the contacts' names for
+    personalisation), deduplicated, each with where it came from."""
+    from addressbooks.services import book_contacts
 
     parsed = recipients.parse(typed, account.default_region)
     for book in books:
-        parsed.add(book_numbers(book), account.default_region, f"book:{book.pk}")
+        parsed.add(book_contacts(book), account.default_region, f"book:{book.pk}")
     return parsed

@@ -112,6 +112,8 @@ class OutgoingMessage(models.Model):
     country = models.CharField(_("country"), max_length=2)
     # Where the recipient came from: "typed", "book:<id>", "list:<slot>".
     source = models.CharField(_("source"), max_length=24, blank=True)
+    # This recipient's own text when the message has personalisation fields (else the job's).
+    text = models.TextField(_("message"), blank=True)
     parts = models.PositiveSmallIntegerField(_("SMS"))
     credits = models.DecimalField(_("credits"), max_digits=10, decimal_places=2)
     status = models.CharField(_("status"), max_length=12, choices=Status)

@@ -38,6 +38,10 @@ class Recipient:
     number: str  # E.164, "+33612345678"
     region: str  # ISO country of the number, "FR"
     source: str = ""  # where it came from: "typed", "book:12"
+    # Personalisation fields, from an address-book contact.
+    name: str = ""
+    surname: str = ""
+    group: str = ""
 
 
 @dataclass
@@ -47,17 +51,19 @@ class ParsedRecipients:
     duplicates: int = 0
 
     def add(self, entries, default_region: str, source: str) -> None:
-        """Add numbers (typed entries or a book's), skipping those already there."""
+        """Add numbers (typed entries, or a book's (number, name, surname, group) tuples),
+        skipping those already there."""
         seen = {r.number for r in self.valid}
         for entry in entries:
-            outcome = normalise(entry, default_region)
+            number, *fields = (entry,) if isinstance(entry, str) else entry
+            outcome = normalise(number, default_region)
             if isinstance(outcome, str):
-                self.invalid.append((entry, outcome))
+                self.invalid.append((number, outcome))
             elif outcome.number in seen:
                 self.duplicates += 1
             else:
                 seen.add(outcome.number)
-                self.valid.append(Recipient(outcome.number, outcome.region, source))
+                self.valid.append(Recipient(outcome.number, outcome.region, source, *fields))
 
 
 def _fast_international(compact: str) -> PhoneNumber | None:

@@ -19,9 +19,9 @@ from accounts.models import DestinationRate, SmsAccount
 from accounts.services import InsufficientCredits, credits_debit, credits_refund
 from senders.models import Sender
 
-from . import bulk, webhooks
+from . import bulk, personalize, webhooks
 from . import recipients as rcpt
-from .encoding import SmsCount, count
+from .encoding import STOP_CLAUSE, SmsCount, count
 from .models import IncomingMessage, OutgoingMessage, SmsJob, StopListEntry
 from .operator import OutboundSms, SubmitResult, get_operator
 from .schedule import next_commercial_window
@@ -51,22 +51,30 @@ def rates_for(regions) -> dict[str, Decimal]:
 
 
 def estimate_build(
-    *, account: SmsAccount, sms: SmsCount, parsed: rcpt.ParsedRecipients
+    *,
+    account: SmsAccount,
+    sms: SmsCount,
+    parsed: rcpt.ParsedRecipients,
+    message: str = "",
+    stop_clause: bool = True,
 ) -> Estimate:
-    """What sending `sms` to the parsed recipients would cost, per destination rate."""
+    """What sending would cost, per destination rate; with personalisation fields, each
+    recipient's own text is counted and the estimate shows the longest."""
     rates = rates_for(r.region for r in parsed.valid) if parsed.valid else {}
     invalid = list(parsed.invalid)
-    served = 0
-    needed = Decimal("0.00")
+    served = []
     for recipient in parsed.valid:
-        rate = rates.get(recipient.region)
-        if rate is None:
+        if recipient.region in rates:
+            served.append(recipient)
+        else:
             invalid.append((recipient.number, "no_rate"))
-            continue
-        served += 1
-        needed += rate * sms.segments
+    if message and personalize.has_fields(message) and served:
+        _texts, parts, sms = _texts_and_parts(message, served, stop_clause=stop_clause)
+    else:
+        parts = [sms.segments] * len(served)
+    needed = sum((rates[r.region] * p for r, p in zip(served, parts, strict=True)), Decimal("0.00"))
     return Estimate(
-        recipients=served,
+        recipients=len(served),
         segments=sms.segments,
         credits_needed=needed,
         credits_left=account.credits,
@@ -122,10 +130,6 @@ def job_submit(
         raise SendError(_("This sender is not enabled on this account."))
     if not message:
         raise SendError(_("The message is empty."))
-    sms = count(message, stop_clause=stop_clause)
-    if sms.too_long:
-        raise SendError(_("The message is longer than 255 SMS."))
-
     rates = rates_for({r.region for r in parsed.valid})
     invalid = [[raw, reason] for raw, reason in parsed.invalid]
     served = []
@@ -138,7 +142,10 @@ def job_submit(
     sendable = [r for r in served if r.number not in stopped]
     if not sendable:
         raise SendError(_("No recipient can receive this SMS."))
-    cost = sum((rates[r.region] * sms.segments for r in sendable), Decimal("0.00"))
+    texts, parts, sms = _texts_and_parts(message, sendable, stop_clause=stop_clause)
+    if sms.too_long:
+        raise SendError(_("The message is longer than 255 SMS."))
+    cost = sum((rates[r.region] * p for r, p in zip(sendable, parts, strict=True)), Decimal("0"))
 
     send_at = scheduled_at if scheduled_at and scheduled_at > now else now
     if stop_clause:
@@ -180,15 +187,15 @@ def job_submit(
                 _("Your credit balance is insufficient: this send needs %(cost)s credits.")
                 % {"cost": number_format(cost, 2)}
             ) from None
-        per_region = {region: str(rate * sms.segments) for region, rate in rates.items()}
         rows = [
-            (r.number, r.region, r.source, per_region[r.region], _Q.QUEUED) for r in sendable
+            (r.number, r.region, r.source, p, t, str(rates[r.region] * p), _Q.QUEUED)
+            for r, p, t in zip(sendable, parts, texts, strict=True)
         ] + [
-            (r.number, r.region, r.source, "0.00", _Q.STOPLISTED)
+            (r.number, r.region, r.source, sms.segments, "", "0.00", _Q.STOPLISTED)
             for r in served
             if r.number in stopped
         ]
-        _insert_messages(job=job, parts=sms.segments, rows=rows, now=now)
+        _insert_messages(job=job, rows=rows, now=now)
         if not planned:
             transaction.on_commit(lambda: _enqueue_dispatch(job.pk))
     return job
@@ -203,7 +210,6 @@ def _db_datetime(value: datetime):
 _INSERT_COLUMNS = [
     ("job_id", "bigint"),
     ("account_id", "bigint"),
-    ("parts", "smallint"),
     ("created_at", "timestamptz"),
     ("attempts", "smallint"),
     ("error_code", "text"),
@@ -211,14 +217,30 @@ _INSERT_COLUMNS = [
     ("receiver", "text"),
     ("country", "text"),
     ("source", "text"),
+    ("parts", "smallint"),
+    ("text", "text"),
     ("credits", "numeric"),
     ("status", "text"),
 ]
 
 
-def _insert_messages(*, job: SmsJob, parts: int, rows: list[tuple], now: datetime) -> None:
-    """rows: (receiver, country, source, credits as text, status)."""
-    head = (job.pk, job.account_id, parts, _db_datetime(now), 0, "", "")
+def _texts_and_parts(message: str, recipients: list, *, stop_clause: bool):
+    """Each recipient's text ("" = the job's) and SMS count, and the count of the longest."""
+    if not personalize.has_fields(message):
+        sms = count(message, stop_clause=stop_clause)
+        return [""] * len(recipients), [sms.segments] * len(recipients), sms
+    texts = [
+        personalize.render(message, name=r.name, surname=r.surname, group=r.group)
+        for r in recipients
+    ]
+    counts = {t: count(t, stop_clause=stop_clause) for t in set(texts)}
+    longest = max(counts.values(), key=lambda c: (c.segments, c.units))
+    return texts, [counts[t].segments for t in texts], longest
+
+
+def _insert_messages(*, job: SmsJob, rows: list[tuple], now: datetime) -> None:
+    """rows: (receiver, country, source, parts, text, credits as text, status)."""
+    head = (job.pk, job.account_id, _db_datetime(now), 0, "", "")
     bulk.insert(_OUT, columns=_INSERT_COLUMNS, rows=[head + row for row in rows])
 
 
@@ -281,7 +303,7 @@ def batch_submit(*, job_id: int, message_ids: list[int], attempt: int = 0) -> No
     rows = list(
         OutgoingMessage.objects.filter(
             id__in=message_ids, job_id=job_id, status=_Q.QUEUED, attempts=attempt
-        ).values_list("id", "receiver", "parts", "attempts")
+        ).values_list("id", "receiver", "parts", "attempts", "text")
     )
     if rows:
         text, reply_allowed = job.full_text, job.reply_allowed
@@ -291,16 +313,16 @@ def batch_submit(*, job_id: int, message_ids: list[int], attempt: int = 0) -> No
                     message_id=pk,
                     receiver=receiver,
                     sender=job.sender_label,
-                    text=text,
+                    text=own + STOP_CLAUSE if own and job.stop_clause else own or text,
                     parts=parts,
                     sms_class=job.sms_class,
                     reply_allowed=reply_allowed,
                     attempt=attempts + 1,
                 )
-                for pk, receiver, parts, attempts in rows
+                for pk, receiver, parts, attempts, own in rows
             ]
         )
-        _record_results(results, {pk: attempts for pk, _, _, attempts in rows})
+        _record_results(results, {pk: attempts for pk, _, _, attempts, _ in rows})
     _job_finish_if_complete(job_id)
 
 

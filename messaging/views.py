@@ -84,7 +84,9 @@ def counter_context(account, data) -> dict:
     estimate = None
     if (entries or books) and len(entries) <= MAX_TYPED_RECIPIENTS:
         parsed = collect_recipients(account=account, typed="\n".join(entries), books=books)
-        estimate = services.estimate_build(account=account, sms=sms, parsed=parsed)
+        estimate = services.estimate_build(
+            account=account, sms=sms, parsed=parsed, message=message, stop_clause=stop_clause
+        )
         estimate.invalid = [(raw, INVALID_REASONS[reason]) for raw, reason in estimate.invalid]
     window_opens = None
     if stop_clause:

@@ -15,7 +15,12 @@ from django.urls.converters import IntConverter, PathConverter, SlugConverter, U
 from django.urls.resolvers import RoutePattern
 
 from accounts.models import CreditMovement, SmsAccount
-from tests.addressbooks.factories import make_book, make_contact, make_import
+from tests.addressbooks.factories import (
+    make_book,
+    make_contact,
+    make_import,
+    make_recipient_list,
+)
 from tests.senders.factories import make_sender
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +130,7 @@ def make_template(account):
 
 OBJECT_MAKERS = {
     "book_id": make_book,
+    "slot": make_recipient_list,
     "contact_id": make_contact,
     "import_id": make_import,
     "template_id": make_template,
@@ -153,7 +159,7 @@ def url_for(route: Route, service: str, objects: dict | None = None) -> str:
         if key == "service":
             kwargs[key] = service
         elif key in objects:
-            kwargs[key] = objects[key].pk
+            kwargs[key] = objects[key].slot if key == "slot" else objects[key].pk
         else:
             kwargs[key] = placeholder(converter)
     return reverse(route.name, kwargs=kwargs)

@@ -44,3 +44,17 @@ def make_import(account):
         original_name="sweep.csv",
         status=ContactImport.Status.DONE,
     )
+
+
+def make_recipient_list(account):
+    """For the ownership sweep (URL kwarg `slot`): a list of `account` with two numbers."""
+    from addressbooks.models import RecipientList, RecipientListNumber
+
+    taken = set(RecipientList.objects.filter(account=account).values_list("slot", flat=True))
+    slot = next(s for s in range(1, 10) if s not in taken)
+    rlist = RecipientList.objects.create(account=account, slot=slot, description="Sweep", records=2)
+    RecipientListNumber.objects.bulk_create(
+        RecipientListNumber(rlist=rlist, number=n, region="FR")
+        for n in ("+33612345678", "+33612345679")
+    )
+    return rlist

@@ -1,0 +1,151 @@
+"""The recipient list pages (« Listes de destinataires »), under sms/<service>/lists/."""
+
+from django.contrib import messages
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.access import account_view
+from messaging.history import export_stamp, stream_csv
+
+from . import lists, parsers
+from .forms import RecipientListForm
+from .models import RecipientList
+
+TAB = "lists"
+
+
+def _list_for(request, slot) -> RecipientList:
+    return get_object_or_404(RecipientList, account=request.account, slot=slot)
+
+
+def _reasons(errors: list[dict]) -> list[dict]:
+    return [
+        {**error, "label": lists.CLEAN_REASONS.get(error["reason"], error["reason"])}
+        for error in errors
+    ]
+
+
+@account_view
+@require_http_methods(["GET", "POST"])
+def list_index(request: HttpRequest):
+    account = request.account
+    existing = list(RecipientList.objects.filter(account=account))
+    full = len(existing) >= RecipientList.MAX_SLOTS
+    form = RecipientListForm()
+    status = 200
+    if request.method == "POST":
+        form = RecipientListForm(request.POST, request.FILES)
+        if full:
+            form.errors.clear()
+            form.add_error(None, _("The maximum number of lists has been reached."))
+            status = 400
+        elif form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                rlist = lists.list_create(
+                    account=account,
+                    description=form.cleaned_data["description"],
+                    binary=upload.file,
+                )
+            except lists.ListError as error:
+                form.add_error("file" if not isinstance(error, lists.ListFull) else None,
+                               str(error))  # fmt: skip
+            except parsers.ImportFileError as error:
+                form.add_error("file", lists.file_error_message(error.code, error.line))
+            else:
+                messages.success(
+                    request,
+                    _("The list %(name)s was created with %(count)s contact(s).")
+                    % {"name": rlist.description, "count": rlist.records},
+                )
+                return redirect("addressbooks:list_detail", account.name, rlist.slot)
+            status = 400
+        else:
+            status = 400
+    return render(
+        request,
+        "addressbooks/lists.html",
+        {
+            "account": account,
+            "lists": existing,
+            "full": full,
+            "form": form,
+            "max_slots": RecipientList.MAX_SLOTS,
+            "tab": TAB,
+        },
+        status=status,
+    )
+
+
+@account_view
+def list_detail(request: HttpRequest, slot: int):
+    account = request.account
+    rlist = _list_for(request, slot)
+    report = dict(rlist.report or {})
+    errors = _reasons(report.get("errors", []))
+    if report.get("kind") == "import":
+        for error in errors:
+            error["message"] = lists.line_error_message(error["line"], error["reason"])
+    return render(
+        request,
+        "addressbooks/list_detail.html",
+        {
+            "account": account,
+            "rlist": rlist,
+            "numbers": lists.first_numbers(rlist, 10),
+            "report": report,
+            "errors": errors,
+            "tab": TAB,
+        },
+    )
+
+
+@account_view
+def list_export(request: HttpRequest, slot: int):
+    account = request.account
+    rlist = _list_for(request, slot)
+
+    def rows():
+        yield ["number"]
+        for number in lists.list_rows(rlist):
+            yield [number]
+
+    # The manager's name: kebabCase([service, "contacts", description]).
+    name = slugify(f"{account.name} contacts {rlist.description}") or "contacts"
+    return stream_csv(rows(), f"{name}-{export_stamp()}.csv")
+
+
+@account_view
+@require_http_methods(["GET", "POST"])
+def list_clean(request: HttpRequest, slot: int):
+    account = request.account
+    rlist = _list_for(request, slot)
+    if request.method == "POST":
+        report = lists.list_clean(rlist)
+        removed = report["duplicates"] + report["invalid"]
+        messages.success(
+            request,
+            _("The list was cleaned: %(removed)s number(s) removed.") % {"removed": removed},
+        )
+        return redirect("addressbooks:list_detail", account.name, rlist.slot)
+    return render(
+        request, "addressbooks/list_clean.html", {"account": account, "rlist": rlist, "tab": TAB}
+    )
+
+
+@account_view
+@require_http_methods(["GET", "POST"])
+def list_delete(request: HttpRequest, slot: int):
+    account = request.account
+    rlist = _list_for(request, slot)
+    if request.method == "POST":
+        name = rlist.description
+        lists.list_delete(rlist)
+        messages.success(request, _("The list %(name)s was deleted.") % {"name": name})
+        return redirect("addressbooks:lists", account.name)
+    return render(
+        request, "addressbooks/list_delete.html", {"account": account, "rlist": rlist, "tab": TAB}
+    )

@@ -1,0 +1,208 @@
+"""Recipient lists (« Listes de destinataires »): creation from a file, cleaning, reading.
+
+The file is read by parsers.ContactFile (CSV or TXT, a `number` column) and each number is
+checked by validation.normalise_number, as for the contact import. Choice: a bad line does not
+fail the file; it is left out and reported by line number, and the valid lines make the list.
+Duplicates are kept at creation (as the manager does); « Nettoyer » removes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import SmsAccount
+from messaging import bulk
+from messaging.recipients import Recipient, normalise
+
+from . import parsers, services, validation
+from .models import RecipientList, RecipientListNumber
+
+INSERT_BATCH = 20_000
+READ_CHUNK = 5_000
+DUPLICATE = "duplicate"
+NO_NUMBER = services.NO_NUMBER
+
+CLEAN_REASONS = {
+    **services.LINE_REASONS,
+    DUPLICATE: gettext_lazy("duplicate"),
+}
+# The mobile columns first: a `number` column is read as home_mobile.
+_ROW_NUMBER_FIELDS = ("home_mobile", "work_mobile", "home_phone", "work_phone")
+
+
+class ListError(Exception):
+    """A refusal to show the user (the message is translated)."""
+
+
+class ListFull(ListError):
+    pass
+
+
+def no_number_column_message() -> str:
+    return _('Please specify at least one "number" column in your csv file.')
+
+
+def file_error_message(code: str, line: int | None = None) -> str:
+    if code == parsers.NO_NUMBER_COLUMN:
+        return no_number_column_message()
+    return services.file_error_message(code, line)
+
+
+def line_error_message(line: int, reason: str) -> str:
+    label = CLEAN_REASONS.get(reason, reason)
+    return _("Your file contains a recipient error on line %(line)s: %(reason)s.") % {
+        "line": line,
+        "reason": label,
+    }
+
+
+def free_slot(account: SmsAccount) -> int | None:
+    taken = set(RecipientList.objects.filter(account=account).values_list("slot", flat=True))
+    return next((s for s in range(1, RecipientList.MAX_SLOTS + 1) if s not in taken), None)
+
+
+def read_file(binary, region: str):
+    """(numbers [(E.164, region)], errors [{line, reason, value}], rejected count).
+    Raises parsers.ImportFileError for a file that cannot be read at all."""
+    numbers: list[tuple[str, str]] = []
+    errors: list[dict] = []
+    rejected = 0
+    contacts = parsers.ContactFile(binary)
+    for line, row in contacts:
+        raw = next((row[f] for f in _ROW_NUMBER_FIELDS if row.get(f)), "")
+        if not raw:
+            reason, value = NO_NUMBER, ""
+        else:
+            value = raw
+            # validation.normalise_number without landlines, keeping the region it found.
+            outcome = normalise(raw[1:] if raw[:1] == "'" else raw, region)
+            if isinstance(outcome, Recipient):
+                numbers.append((outcome.number, outcome.region))
+                continue
+            reason = outcome
+        rejected += 1
+        if len(errors) < RecipientList.MAX_ERRORS_KEPT:
+            errors.append({"line": line, "reason": reason, "value": value[:100]})
+    contacts.text.detach()
+    return numbers, errors, rejected
+
+
+def _insert(rlist: RecipientList, numbers: list[tuple[str, str]]) -> None:
+    table = connection.ops.quote_name(RecipientListNumber._meta.db_table)
+    columns = [
+        (connection.ops.quote_name("rlist_id"), "bigint"),
+        (connection.ops.quote_name("number"), "text"),
+        (connection.ops.quote_name("region"), "text"),
+    ]
+    for start in range(0, len(numbers), INSERT_BATCH):
+        rows = [(rlist.pk, n, r) for n, r in numbers[start : start + INSERT_BATCH]]
+        bulk.insert(table, columns=columns, rows=rows)
+
+
+def list_create(*, account: SmsAccount, description: str, binary) -> RecipientList:
+    """Read the file, then create the list in the first free slot. Raises ListFull, ListError
+    (no valid line: the message names the first bad one) or parsers.ImportFileError."""
+    if free_slot(account) is None:
+        raise ListFull(_("The maximum number of lists has been reached."))
+    numbers, errors, rejected = read_file(binary, account.default_region)
+    if not numbers:
+        if errors:
+            raise ListError(line_error_message(errors[0]["line"], errors[0]["reason"]))
+        raise parsers.ImportFileError(parsers.NO_ROWS)  # pragma: no cover - parser raises it
+    with transaction.atomic():
+        # The account row serialises the slot choice between two uploads of the same account.
+        SmsAccount.objects.select_for_update().filter(pk=account.pk).first()
+        slot = free_slot(account)
+        if slot is None:
+            raise ListFull(_("The maximum number of lists has been reached."))
+        rlist = RecipientList.objects.create(
+            account=account,
+            slot=slot,
+            description=description,
+            records=len(numbers),
+            report={"kind": "import", "rejected": rejected, "errors": errors},
+        )
+        _insert(rlist, numbers)
+    return rlist
+
+
+def list_delete(rlist: RecipientList) -> None:
+    with transaction.atomic():
+        RecipientListNumber.objects.filter(rlist=rlist).delete()
+        rlist.delete()
+
+
+def _chunks(rlist: RecipientList, *fields: str) -> Iterator[list[tuple]]:
+    last = 0
+    while True:
+        rows = list(
+            RecipientListNumber.objects.filter(rlist=rlist, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", *fields)[:READ_CHUNK]
+        )
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield rows
+
+
+def first_numbers(rlist: RecipientList, count: int = 10) -> list[str]:
+    return list(
+        RecipientListNumber.objects.filter(rlist=rlist)
+        .order_by("pk")
+        .values_list("number", flat=True)[:count]
+    )
+
+
+def list_rows(rlist: RecipientList) -> Iterator[str]:
+    """Every stored number in order, duplicates included (the export)."""
+    for rows in _chunks(rlist, "number"):
+        for _pk, number in rows:
+            yield number
+
+
+def list_numbers(rlist: RecipientList) -> Iterator[str]:
+    """Every number of the list once, E.164, in file order (for sending)."""
+    seen: set[str] = set()
+    for rows in _chunks(rlist, "number"):
+        for _pk, number in rows:
+            if number not in seen:
+                seen.add(number)
+                yield number
+
+
+def list_clean(rlist: RecipientList) -> dict:
+    """The free cleaning: duplicates and numbers no longer valid are removed. Returns the
+    report {"kind", "duplicates", "invalid", "errors": [{number, reason}]}, also stored."""
+    region = rlist.account.default_region
+    seen: set[str] = set()
+    doomed: list[int] = []
+    duplicates = invalid = 0
+    errors: list[dict] = []
+    for rows in _chunks(rlist, "number"):
+        for pk, number in rows:
+            outcome = validation.normalise_number(number, False, region)
+            if outcome[:1] != "+":
+                invalid += 1
+                reason = outcome
+            elif outcome in seen:
+                duplicates += 1
+                reason = DUPLICATE
+            else:
+                seen.add(outcome)
+                continue
+            doomed.append(pk)
+            if len(errors) < RecipientList.MAX_ERRORS_KEPT:
+                errors.append({"number": number, "reason": reason})
+    report = {"kind": "clean", "duplicates": duplicates, "invalid": invalid, "errors": errors}
+    with transaction.atomic():
+        for start in range(0, len(doomed), READ_CHUNK):
+            RecipientListNumber.objects.filter(pk__in=doomed[start : start + READ_CHUNK]).delete()
+        rlist.records = RecipientListNumber.objects.filter(rlist=rlist).count()
+        rlist.report = report
+        rlist.save(update_fields=["records", "report"])
+    return report
