@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from addressbooks.models import AddressBook
+from addressbooks.models import AddressBook, RecipientList
 from senders.models import Sender
 
 from . import recipients, webhooks
@@ -109,12 +109,22 @@ class SendForm(ComposeForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    lists = forms.ModelMultipleChoiceField(
+        label=_("Recipient lists"),
+        queryset=RecipientList.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
         self.account = account
         self.fields["sender"].choices = sender_choices(account)
         self.fields["sender"].initial = SHORT_NUMBER
         self.fields["books"].queryset = AddressBook.objects.filter(account=account)
+        self.fields["lists"].queryset = RecipientList.objects.filter(account=account).order_by(
+            "slot"
+        )
 
     def clean_sender(self):
         value = self.cleaned_data["sender"]
@@ -135,7 +145,11 @@ class SendForm(ComposeForm):
                 self.add_error("scheduled_at", _("The date of sending must be in the future."))
         else:
             cleaned["scheduled_at"] = None
-        if not recipients.split_entries(cleaned.get("receivers", "")) and not cleaned.get("books"):
+        if not (
+            recipients.split_entries(cleaned.get("receivers", ""))
+            or cleaned.get("books")
+            or cleaned.get("lists")
+        ):
             self.add_error("receivers", _("Enter at least one recipient or pick an address book."))
         return cleaned
 
@@ -198,12 +212,15 @@ class MessageTemplateForm(forms.ModelForm):
         return name
 
 
-def collect_recipients(*, account, typed: str, books) -> recipients.ParsedRecipients:
-    """Typed numbers then the mobile numbers of the chosen books (with the contacts' names for
-    personalisation), deduplicated, each with where it came from."""
+def collect_recipients(*, account, typed: str, books=(), lists=()) -> recipients.ParsedRecipients:
+    """Typed numbers, then the mobile numbers of the chosen books (with the contacts' names for
+    personalisation), then the chosen recipient lists; deduplicated, each with its source."""
+    from addressbooks.lists import list_numbers
     from addressbooks.services import book_contacts
 
     parsed = recipients.parse(typed, account.default_region)
     for book in books:
         parsed.add(book_contacts(book), account.default_region, f"book:{book.pk}")
+    for rlist in lists:
+        parsed.add(list_numbers(rlist), account.default_region, f"list:{rlist.slot}")
     return parsed

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import account_view
-from addressbooks.models import AddressBook
+from addressbooks.models import AddressBook, RecipientList
 
 from . import recipients, services, webhooks
 from .encoding import RECOMMENDED_MAX_SEGMENTS, count, smart_replace
@@ -58,16 +58,15 @@ def _requested_time(data):
 ESTIMATE_MAX_BOOK_CONTACTS = 20_000
 
 
-def _chosen_books(account, data) -> list:
-    ids = [
-        int(v) for v in (data.getlist("books") if hasattr(data, "getlist") else []) if v.isdigit()
-    ]
-    if not ids:
+def _chosen(model, account, data, name: str) -> list:
+    """The account's books or lists ticked in the form; none when they are too big to read
+    on each keystroke (the exact figures then come at submission)."""
+    values = [v for v in (data.getlist(name) if hasattr(data, "getlist") else []) if v.isdigit()]
+    if not values:
         return []
-    books = list(AddressBook.objects.filter(account=account, pk__in=ids))
-    if sum(b.contacts_count for b in books) > ESTIMATE_MAX_BOOK_CONTACTS:
-        return []
-    return books
+    rows = list(model.objects.filter(account=account, pk__in=values))
+    size = sum(getattr(r, "contacts_count", 0) or getattr(r, "records", 0) for r in rows)
+    return rows if size <= ESTIMATE_MAX_BOOK_CONTACTS else []
 
 
 def counter_context(account, data) -> dict:
@@ -80,10 +79,13 @@ def counter_context(account, data) -> dict:
     replaced = smart_replace(message) if sms.non_gsm else message
     alternative = count(replaced, stop_clause=stop_clause) if replaced != message else None
     entries = recipients.split_entries(data.get("receivers", ""))
-    books = _chosen_books(account, data)
+    books = _chosen(AddressBook, account, data, "books")
+    lists = _chosen(RecipientList, account, data, "lists")
     estimate = None
-    if (entries or books) and len(entries) <= MAX_TYPED_RECIPIENTS:
-        parsed = collect_recipients(account=account, typed="\n".join(entries), books=books)
+    if (entries or books or lists) and len(entries) <= MAX_TYPED_RECIPIENTS:
+        parsed = collect_recipients(
+            account=account, typed="\n".join(entries), books=books, lists=lists
+        )
         estimate = services.estimate_build(
             account=account, sms=sms, parsed=parsed, message=message, stop_clause=stop_clause
         )
@@ -126,6 +128,7 @@ def compose(request: HttpRequest):
                 account=account,
                 typed=form.cleaned_data["receivers"],
                 books=form.cleaned_data["books"],
+                lists=form.cleaned_data["lists"],
             )
             try:
                 job = services.job_submit(

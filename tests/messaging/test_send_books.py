@@ -63,3 +63,19 @@ def test_a_book_of_another_account_is_refused(client, outsider, book):
          "sms_class": "phoneDisplay"},
     )  # fmt: skip
     assert not SmsJob.objects.exists()
+
+
+def test_send_to_a_recipient_list(owner_client, account, scripted_operator):
+    from addressbooks.models import RecipientList, RecipientListNumber
+
+    rlist = RecipientList.objects.create(account=account, slot=3, description="VIP", records=2)
+    RecipientListNumber.objects.create(rlist=rlist, number="+33612345681", region="FR")
+    RecipientListNumber.objects.create(rlist=rlist, number="+33612345682", region="FR")
+    owner_client.post(
+        reverse("messaging:compose", args=[account.name]),
+        {"sender": "short", "lists": [rlist.pk], "message": "Vente privée", "no_stop_clause": "on",
+         "sms_class": "phoneDisplay", "when": "now", "send": "1"},
+    )  # fmt: skip
+    job = SmsJob.objects.get()
+    sources = dict(OutgoingMessage.objects.filter(job=job).values_list("receiver", "source"))
+    assert sources == {"+33612345681": "list:3", "+33612345682": "list:3"}
