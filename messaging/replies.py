@@ -1,5 +1,7 @@
 """« SMS reçus » (replies) and « Liste STOP » (numbers that opted out) of an account."""
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import messages
 from django.db import IntegrityError, transaction
@@ -13,12 +15,33 @@ from accounts.access import account_view
 
 from . import recipients
 from .forms import INVALID_REASONS
-from .history import _cursor, _when, export_stamp, keyset_page, receiver_match, stream_csv
+from .history import (
+    _cursor,
+    _day_start,
+    _when,
+    export_stamp,
+    keyset_page,
+    receiver_match,
+    stream_csv,
+)
 from .models import IncomingMessage, StopListEntry
 
 
 class NumberSearchForm(forms.Form):
     number = forms.CharField(label=gettext_lazy("Number"), required=False, max_length=32)
+
+
+class ReceivedFilterForm(NumberSearchForm):
+    date_from = forms.DateField(
+        label=gettext_lazy("From"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("To"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
 
 
 def _number_filter(qs, field: str, value: str, region: str):
@@ -38,7 +61,7 @@ def _number_filter(qs, field: str, value: str, region: str):
 @account_view
 def received(request: HttpRequest):
     account = request.account
-    form = NumberSearchForm(request.GET)
+    form = ReceivedFilterForm(request.GET)
     form.is_valid()
     qs = _number_filter(
         IncomingMessage.objects.filter(account=account).select_related("outgoing"),
@@ -46,6 +69,10 @@ def received(request: HttpRequest):
         form.cleaned_data.get("number", ""),
         account.default_region,
     )
+    if day := form.cleaned_data.get("date_from"):
+        qs = qs.filter(received_at__gte=_day_start(day))
+    if day := form.cleaned_data.get("date_to"):
+        qs = qs.filter(received_at__lt=_day_start(day + timedelta(days=1)))
     page = keyset_page(qs, before=_cursor(request, "before"), after=_cursor(request, "after"))
     return render(
         request,

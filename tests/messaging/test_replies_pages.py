@@ -115,3 +115,22 @@ def test_outsider_gets_404(client, outsider, account):
         reverse("messaging:stoplist_export", args=[account.name]),
     ]:
         assert client.get(url).status_code == 404
+
+
+def test_received_filters_by_date(owner_client, account):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    for day, text in [(1, "premier"), (2, "deuxième"), (3, "troisième")]:
+        IncomingMessage.objects.create(
+            account=account,
+            sender="+33612345678",
+            text=text,
+            received_at=datetime(2026, 11, day, 23, 30, tzinfo=paris),
+            ref=f"d{day}",
+        )
+    url = reverse("messaging:received", args=[account.name])
+    html = owner_client.get(url, {"date_from": "2026-11-02", "date_to": "2026-11-02"}).content
+    html = html.decode()
+    assert "deuxième" in html and "premier" not in html and "troisième" not in html
