@@ -87,6 +87,20 @@ class SmsJob(models.Model):
         return self.status == self.Status.SCHEDULED
 
 
+class PendingRecipients(models.Model):
+    """A big job's recipients, stored in one row at submission; the dispatch task turns them
+    into messages, so the send page returns as soon as the numbers are parsed."""
+
+    job = models.OneToOneField(
+        SmsJob, on_delete=models.CASCADE, primary_key=True, related_name="pending_recipients"
+    )
+    # [receiver, country, source, parts, text, credits, status] per recipient
+    rows = models.JSONField()
+
+    def __str__(self):
+        return f"recipients of job {self.job_id}"
+
+
 class OutgoingMessage(models.Model):
     """One SMS of a job to one recipient (OVH `sms.Outgoing`)."""
 

@@ -22,7 +22,13 @@ from senders.models import Sender
 from . import bulk, personalize, webhooks
 from . import recipients as rcpt
 from .encoding import STOP_CLAUSE, SmsCount, count
-from .models import IncomingMessage, OutgoingMessage, SmsJob, StopListEntry
+from .models import (
+    IncomingMessage,
+    OutgoingMessage,
+    PendingRecipients,
+    SmsJob,
+    StopListEntry,
+)
 from .operator import OutboundSms, SubmitResult, get_operator
 from .schedule import next_commercial_window
 
@@ -87,6 +93,9 @@ def estimate_build(
 # --- Sending ---------------------------------------------------------------------------------
 
 BATCH_SIZE = 500
+# Above this many recipients the message rows are written by the dispatch task, not by the
+# request (PendingRecipients).
+INLINE_ROWS = 2000
 # Transient errors: wait this long before each retry; after the last, the message fails.
 RETRY_DELAYS = (timedelta(minutes=5), timedelta(minutes=10))
 # A retried message is leased to the batch task for this long before it can be queued again.
@@ -195,7 +204,10 @@ def job_submit(
             for r in served
             if r.number in stopped
         ]
-        _insert_messages(job=job, rows=rows, now=now)
+        if len(rows) > INLINE_ROWS:
+            PendingRecipients.objects.create(job=job, rows=rows)
+        else:
+            _insert_messages(job=job, rows=rows, now=now)
         if not planned:
             transaction.on_commit(lambda: _enqueue_dispatch(job.pk))
     return job
@@ -260,6 +272,7 @@ def job_cancel(*, job: SmsJob, by=None) -> bool:
         OutgoingMessage.objects.filter(job=job, status=_Q.QUEUED).update(
             status=_Q.FAILED, error_code="CANCELLED"
         )
+        PendingRecipients.objects.filter(job=job).delete()
         if job.credits > 0:
             credits_refund(
                 account=job.account,
@@ -279,6 +292,7 @@ def job_dispatch(*, job_id: int) -> int:
     )
     if not SmsJob.objects.filter(pk=job_id, status=SmsJob.Status.SENDING).exists():
         return 0  # cancelled, or finished by an earlier delivery of this task
+    _expand_pending(job_id)
     ids = list(
         OutgoingMessage.objects.filter(job_id=job_id, status=_Q.QUEUED, attempts=0)
         .order_by("id")
@@ -289,6 +303,17 @@ def job_dispatch(*, job_id: int) -> int:
     if not ids:
         _job_finish_if_complete(job_id)
     return -(-len(ids) // BATCH_SIZE)
+
+
+def _expand_pending(job_id: int) -> None:
+    """Write the messages of a big job (once: the pending row goes in the same transaction)."""
+    with transaction.atomic():
+        pending = PendingRecipients.objects.select_for_update().filter(job_id=job_id).first()
+        if pending is None:
+            return
+        job = SmsJob.objects.only("id", "account_id", "created_at").get(pk=job_id)
+        _insert_messages(job=job, rows=[tuple(row) for row in pending.rows], now=job.created_at)
+        pending.delete()
 
 
 def batch_submit(*, job_id: int, message_ids: list[int], attempt: int = 0) -> None:

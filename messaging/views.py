@@ -213,7 +213,8 @@ def job_progress(job: SmsJob) -> dict:
         "pending": pending,
         "submitted_pct": round(100 * handled / total) if total else 100,
         # Nothing to watch: all final, or the job waits for its time / was cancelled.
-        "final": pending == 0 or job.status in (SmsJob.Status.CANCELLED, SmsJob.Status.SCHEDULED),
+        "final": job.status in (SmsJob.Status.CANCELLED, SmsJob.Status.SCHEDULED)
+        or (job.status == SmsJob.Status.DONE and pending == 0),
     }
 
 

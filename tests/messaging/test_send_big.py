@@ -1,0 +1,59 @@
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from messaging import recipients, services
+from messaging.models import OutgoingMessage, PendingRecipients, SmsJob
+from tests.accounts.factories import AccountFactory, MembershipFactory, ledger_sum
+
+pytestmark = pytest.mark.django_db
+
+N = services.INLINE_ROWS + 500
+
+
+@pytest.fixture
+def big_account(owner):
+    account = AccountFactory(credits_amount=str(N * 2))
+    MembershipFactory(user=owner, account=account)
+    return account
+
+
+def numbers(n):
+    return recipients.parse("\n".join(f"+3361{i:07d}" for i in range(n)), "FR")
+
+
+def test_a_big_job_writes_its_messages_in_the_dispatch_task_once(
+    big_account, owner, scripted_operator
+):
+    job = services.job_submit(
+        account=big_account, user=owner, message="x", parsed=numbers(N), stop_clause=False
+    )
+    # The request stored the recipients in one row and charged the whole job.
+    assert not OutgoingMessage.objects.filter(job=job).exists()
+    assert len(PendingRecipients.objects.get(job=job).rows) == N
+    big_account.refresh_from_db()
+    assert big_account.credits == Decimal(N)
+
+    services.job_dispatch(job_id=job.pk)
+    services._expand_pending(job.pk)  # a redelivered task: nothing more is written
+    assert OutgoingMessage.objects.filter(job=job).count() == N
+    assert not PendingRecipients.objects.filter(job=job).exists()
+    assert len(scripted_operator.SUBMITTED) == N
+    assert SmsJob.objects.get(pk=job.pk).status == "done"
+
+
+def test_cancelling_a_big_planned_job_refunds_it_whole(big_account, owner):
+    job = services.job_submit(
+        account=big_account,
+        user=owner,
+        message="x",
+        parsed=numbers(N),
+        stop_clause=False,
+        scheduled_at=timezone.now() + timezone.timedelta(days=1),
+    )
+    assert services.job_cancel(job=job)
+    assert not PendingRecipients.objects.filter(job=job).exists()
+    big_account.refresh_from_db()
+    assert big_account.credits == Decimal(N * 2)
+    assert ledger_sum(big_account) == big_account.credits
