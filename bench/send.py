@@ -129,6 +129,7 @@ def main():
             stop_clause=False,
             scheduled_at=timezone.now() + timezone.timedelta(days=1),
         )
+        services._expand_pending(naive_job.pk)  # write its message rows now
         SmsJob.objects.filter(pk=naive_job.pk).update(status="sending")
         ids = list(OutgoingMessage.objects.filter(job=naive_job).values_list("id", flat=True))
         n0 = time.perf_counter()
