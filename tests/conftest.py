@@ -1,5 +1,6 @@
 import importlib
 import os
+import shutil
 import socket
 
 import pytest
@@ -100,3 +101,80 @@ def outsider(db):
 def owner_client(client, owner):
     client.force_login(owner)
     return client
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def english(client):
+    """Ask for English pages (the language switcher's cookie)."""
+    client.cookies["django_language"] = "en"
+    return client
+
+
+# --- Browser tests (Debian's Chromium driven by Playwright) -----------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require(os.path.exists(CHROMIUM) or bool(shutil.which("chromium")), "Debian chromium missing")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # around it are synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, settings):
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    os.makedirs("var/screenshots", exist_ok=True)
+    context.close()
+
+
+@pytest.fixture
+def eager_celery(settings):
+    """Tasks run in-process at once, against the simulator with every error turned off."""
+    from smspanel.celery import app
+
+    settings.SMS_OPERATOR = {
+        "BACKEND": "simulated",
+        "SIMULATOR": {"seed": 3, "transient_error_rate": 0, "permanent_error_rate": 0,
+                      "undelivered_rate": 0, "expired_rate": 0, "duplicate_report_rate": 0,
+                      "out_of_order_rate": 0},
+    }  # fmt: skip
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

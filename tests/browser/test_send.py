@@ -11,21 +11,6 @@ from messaging.operator.simulated import deliver_due_events
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def eager_celery(settings):
-    from smspanel.celery import app
-
-    settings.SMS_OPERATOR = {
-        "BACKEND": "simulated",
-        "SIMULATOR": {"seed": 3, "transient_error_rate": 0, "permanent_error_rate": 0,
-                      "undelivered_rate": 0, "expired_rate": 0, "duplicate_report_rate": 0,
-                      "out_of_order_rate": 0},
-    }  # fmt: skip
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
 def log_in(page, live_server, user):
     page.goto(live_server.url + "/login/")
     page.fill("#id_username", user.email)

@@ -1,9 +1,6 @@
 """In a real browser: the customer requests a sender, staff approve it in the admin, the
 customer sends an SMS with it."""
 
-import os
-import shutil
-
 import pytest
 from django.core import mail
 from playwright.sync_api import expect
@@ -11,79 +8,11 @@ from playwright.sync_api import expect
 from messaging.models import SmsJob
 from senders.models import Sender
 from tests.accounts.factories import UserFactory
-from tests.browser.conftest import CHROMIUM
-from tests.conftest import require
 from tests.senders.factories import PDF
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "secret-pass-123"  # the password UserFactory sets
-
-
-def _browser_of_tests_browser(request):
-    """The session browser of tests/browser/conftest.py, when it already runs.
-
-    Playwright's sync API allows one instance per thread: a second one cannot start while
-    that session fixture is alive (it is when tests/browser ran first). Its fixtures are not
-    visible from here, so look its cached value up through one of its tests. Drop this once
-    `browser` and `page` move to tests/conftest.py.
-    """
-    item = next((i for i in request.session.items if i.nodeid.startswith("tests/browser/")), None)
-    if item is None:
-        return None
-    for fixturedef in request._fixturemanager.getfixturedefs("browser", item) or ():
-        cached = fixturedef.cached_result
-        if cached and cached[2] is None:
-            return cached[0]
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser(request):
-    shared = _browser_of_tests_browser(request)
-    if shared is not None:
-        yield shared
-        return
-    require(os.path.exists(CHROMIUM) or bool(shutil.which("chromium")), "Debian chromium missing")
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    # Module scope: closed before tests/browser may start its own.
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser, live_server, settings):
-    settings.ALLOWED_HOSTS = ["*"]
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    os.makedirs("var/screenshots", exist_ok=True)
-    context.close()
-
-
-@pytest.fixture
-def eager_celery(settings):
-    from smspanel.celery import app
-
-    settings.SMS_OPERATOR = {
-        "BACKEND": "simulated",
-        "SIMULATOR": {"seed": 3, "transient_error_rate": 0, "permanent_error_rate": 0,
-                      "undelivered_rate": 0, "expired_rate": 0, "duplicate_report_rate": 0,
-                      "out_of_order_rate": 0},
-    }  # fmt: skip
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 def in_english(context, live_server):
