@@ -208,6 +208,10 @@ if env_bool("SMS_SIMULATOR_ERRORS_OFF"):
         duplicate_report_rate=0.0,
         out_of_order_rate=0.0,
     )
+# Contact imports: largest accepted file, and processes that check numbers (0: CPU count).
+CONTACT_IMPORT_MAX_BYTES = int(os.environ.get("CONTACT_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+CONTACT_IMPORT_PROCESSES = int(os.environ.get("CONTACT_IMPORT_PROCESSES", "0")) or None
+
 # Customer callbacks may target private/loopback addresses (never in production: SSRF).
 CALLBACKS_ALLOW_PRIVATE = env_bool("CALLBACKS_ALLOW_PRIVATE")
 # Signs delivery-report callbacks (HMAC-SHA256 of the body, hex, in X-Signature).
