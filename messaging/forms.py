@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from addressbooks.models import AddressBook, RecipientList
+from addressbooks.models import AddressBook, Contact, RecipientList
 from senders.models import Sender
 
 from . import recipients, webhooks
@@ -116,9 +116,14 @@ class SendForm(ComposeForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    contacts = forms.ModelMultipleChoiceField(
+        queryset=Contact.objects.none(), required=False, widget=forms.MultipleHiddenInput
+    )
+
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
         self.account = account
+        self.fields["contacts"].queryset = Contact.objects.filter(book__account=account)
         self.fields["sender"].choices = sender_choices(account)
         self.fields["sender"].initial = SHORT_NUMBER
         self.fields["books"].queryset = AddressBook.objects.filter(account=account)
@@ -149,6 +154,7 @@ class SendForm(ComposeForm):
             recipients.split_entries(cleaned.get("receivers", ""))
             or cleaned.get("books")
             or cleaned.get("lists")
+            or cleaned.get("contacts")
         ):
             self.add_error("receivers", _("Enter at least one recipient or pick an address book."))
         return cleaned
@@ -212,13 +218,25 @@ class MessageTemplateForm(forms.ModelForm):
         return name
 
 
-def collect_recipients(*, account, typed: str, books=(), lists=()) -> recipients.ParsedRecipients:
+def collect_recipients(
+    *, account, typed: str, books=(), lists=(), contacts=()
+) -> recipients.ParsedRecipients:
     """Typed numbers, then the mobile numbers of the chosen books (with the contacts' names for
     personalisation), then the chosen recipient lists; deduplicated, each with its source."""
     from addressbooks.lists import list_numbers
     from addressbooks.services import book_contacts
 
     parsed = recipients.parse(typed, account.default_region)
+    for contact in contacts:
+        parsed.add(
+            [
+                (number, contact.name, contact.surname, contact.group)
+                for number in (contact.home_mobile, contact.work_mobile)
+                if number
+            ],
+            account.default_region,
+            f"contact:{contact.pk}",
+        )
     for book in books:
         parsed.add(book_contacts(book), account.default_region, f"book:{book.pk}")
     for rlist in lists:

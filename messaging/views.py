@@ -2,7 +2,7 @@ import unicodedata
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import account_view
-from addressbooks.models import AddressBook, RecipientList
+from addressbooks.models import AddressBook, Contact, RecipientList
 
 from . import recipients, services, webhooks
 from .encoding import RECOMMENDED_MAX_SEGMENTS, count, smart_replace
@@ -69,6 +69,13 @@ def _chosen(model, account, data, name: str) -> list:
     return rows if size <= ESTIMATE_MAX_BOOK_CONTACTS else []
 
 
+def _chosen_contacts(account, data) -> list:
+    values = [
+        v for v in (data.getlist("contacts") if hasattr(data, "getlist") else []) if v.isdigit()
+    ]
+    return list(Contact.objects.filter(book__account=account, pk__in=values[:1000]))
+
+
 def counter_context(account, data) -> dict:
     """Everything the counter partial shows, from the raw form data (valid or not)."""
     message = data.get("message", data.get("text", ""))  # "text" on the template page
@@ -81,10 +88,15 @@ def counter_context(account, data) -> dict:
     entries = recipients.split_entries(data.get("receivers", ""))
     books = _chosen(AddressBook, account, data, "books")
     lists = _chosen(RecipientList, account, data, "lists")
+    contacts = _chosen_contacts(account, data)
     estimate = None
-    if (entries or books or lists) and len(entries) <= MAX_TYPED_RECIPIENTS:
+    if (entries or books or lists or contacts) and len(entries) <= MAX_TYPED_RECIPIENTS:
         parsed = collect_recipients(
-            account=account, typed="\n".join(entries), books=books, lists=lists
+            account=account,
+            typed="\n".join(entries),
+            books=books,
+            lists=lists,
+            contacts=contacts,
         )
         estimate = services.estimate_build(
             account=account, sms=sms, parsed=parsed, message=message, stop_clause=stop_clause
@@ -112,7 +124,12 @@ def counter_context(account, data) -> dict:
 @require_http_methods(["GET", "POST"])
 def compose(request: HttpRequest):
     account = request.account
-    data = request.POST.copy() if request.method == "POST" else {}
+    data = request.POST.copy() if request.method == "POST" else QueryDict(mutable=True)
+    initial = {}
+    if request.method == "GET" and request.GET.getlist("ids"):
+        # "Send an SMS" from an address book with contacts ticked.
+        data.setlist("contacts", request.GET.getlist("ids"))
+        initial["contacts"] = [c.pk for c in _chosen_contacts(account, data)]
     if data.get("use_template"):
         template = MessageTemplate.objects.filter(
             account=account, pk=data.get("template") or 0
@@ -120,7 +137,7 @@ def compose(request: HttpRequest):
         if template:
             data["message"] = template.text
     context = counter_context(account, data)
-    form = SendForm(data or None, account=account)
+    form = SendForm(data if request.method == "POST" else None, initial=initial, account=account)
     if request.method == "POST":
         data["message"] = context["message"]  # after an explicit smart replacement
         if "send" in request.POST and form.is_valid():
@@ -129,6 +146,7 @@ def compose(request: HttpRequest):
                 typed=form.cleaned_data["receivers"],
                 books=form.cleaned_data["books"],
                 lists=form.cleaned_data["lists"],
+                contacts=form.cleaned_data["contacts"],
             )
             try:
                 job = services.job_submit(
@@ -154,6 +172,7 @@ def compose(request: HttpRequest):
             "form": form,
             "tab": "compose",
             "templates": MessageTemplate.objects.filter(account=account).only("id", "name"),
+            "chosen_contacts": _chosen_contacts(account, data),
             **context,
         },
     )

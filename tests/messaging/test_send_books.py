@@ -79,3 +79,33 @@ def test_send_to_a_recipient_list(owner_client, account, scripted_operator):
     job = SmsJob.objects.get()
     sources = dict(OutgoingMessage.objects.filter(job=job).values_list("receiver", "source"))
     assert sources == {"+33612345681": "list:3", "+33612345682": "list:3"}
+
+
+def test_send_to_contacts_chosen_in_a_book(owner_client, account, book, scripted_operator):
+    lea, paul, _fixe = Contact.objects.order_by("pk")
+    compose = reverse("messaging:compose", args=[account.name])
+    # The book page's "send to the selected contacts" button is a GET with their ids.
+    html = owner_client.get(compose, {"ids": [lea.pk, paul.pk]}).content.decode()
+    assert 'data-testid="chosen-contacts"' in html and "Léa Martin" in html
+    assert 'class="field-errors"' not in html  # not validated yet
+
+    owner_client.post(
+        compose,
+        {"sender": "short", "contacts": [lea.pk, paul.pk], "message": "Bonjour {{ name }}",
+         "no_stop_clause": "on", "sms_class": "phoneDisplay", "when": "now", "send": "1"},
+    )  # fmt: skip
+    job = SmsJob.objects.get()
+    rows = {m.receiver: (m.source, m.text) for m in OutgoingMessage.objects.filter(job=job)}
+    assert rows == {
+        "+33612345671": (f"contact:{lea.pk}", "Bonjour Léa"),
+        "+33612345672": (f"contact:{paul.pk}", "Bonjour Paul"),
+        "+33612345673": (f"contact:{paul.pk}", "Bonjour Paul"),
+    }
+
+
+def test_contacts_of_another_account_are_ignored(client, outsider, book):
+    contact = Contact.objects.filter(book=book).first()
+    client.force_login(outsider)
+    own = outsider.sms_accounts.get()
+    html = client.get(reverse("messaging:compose", args=[own.name]), {"ids": [contact.pk]})
+    assert 'data-testid="chosen-contacts"' not in html.content.decode()
