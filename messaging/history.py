@@ -318,14 +318,15 @@ def export_rows(account, filters: dict, chunk: int = EXPORT_CHUNK):
     return rows()
 
 
-def stream_csv(rows, filename: str) -> StreamingHttpResponse:
-    """`;`-separated, UTF-8 with a BOM (spreadsheets then read it as UTF-8), formula-safe cells."""
+def stream_csv(rows, filename: str, escape=csv_cell) -> StreamingHttpResponse:
+    """`;`-separated, UTF-8 with a BOM (spreadsheets then read it as UTF-8), each cell passed
+    through `escape` (formula-safe by default)."""
     writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
 
     def lines():
         buffer = ["\ufeff"]
         for row in rows:
-            buffer.append(writer.writerow([csv_cell(cell) for cell in row]))
+            buffer.append(writer.writerow([escape(cell) for cell in row]))
             if len(buffer) >= 500:
                 yield "".join(buffer)
                 buffer = []
