@@ -100,6 +100,8 @@ class ContactImport(models.Model):
     failure = models.CharField(max_length=32, blank=True)  # a parsers.* or "internal" code
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Touched with each progress update: a running import that stops beating lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files import File
@@ -362,6 +363,7 @@ class _Stage:
 
     def progress(self):
         ContactImport.objects.filter(pk=self.imp.pk).update(
+            heartbeat_at=timezone.now(),
             total_lines=self.total,
             imported=self.valid,
             duplicates=self.duplicates,
@@ -394,8 +396,8 @@ def contact_import_run(import_id: int) -> ContactImport:
         if imp.status != ContactImport.Status.TODO:
             return imp
         imp.status = ContactImport.Status.DOING
-        imp.started_at = timezone.now()
-        imp.save(update_fields=["status", "started_at"])
+        imp.started_at = imp.heartbeat_at = timezone.now()
+        imp.save(update_fields=["status", "started_at", "heartbeat_at"])
     stage = _Stage(imp)
     try:
         stage.run()
@@ -428,6 +430,29 @@ def contact_import_run(import_id: int) -> ContactImport:
         stage.rows.close()
         stage.report.close()
     return imp
+
+
+# An import reports progress every few seconds; this long without news, its worker is gone.
+STALE_AFTER = timedelta(minutes=10)
+
+
+def imports_recover_stale(*, now=None) -> list[int]:
+    """Queue again the imports whose worker died (beat). Safe: nothing of an import is
+    written before its final transaction, which also marks it done."""
+    from .tasks import contact_import
+
+    now = now or timezone.now()
+    ids = list(
+        ContactImport.objects.filter(
+            status=ContactImport.Status.DOING, heartbeat_at__lt=now - STALE_AFTER
+        ).values_list("id", flat=True)
+    )
+    for import_id in ids:
+        if ContactImport.objects.filter(
+            pk=import_id, status=ContactImport.Status.DOING, heartbeat_at__lt=now - STALE_AFTER
+        ).update(status=ContactImport.Status.TODO):
+            transaction.on_commit(lambda import_id=import_id: contact_import.delay(import_id))
+    return ids
 
 
 def _fail(imp: ContactImport, code: str, line: int | None, stage: _Stage) -> None:

@@ -175,6 +175,7 @@ CELERY_BEAT_SCHEDULE = {
     "retry-due-messages": {"task": "messaging.tasks.retry_due_messages", "schedule": 15.0},
     "simulator-tick": {"task": "messaging.tasks.simulator_tick", "schedule": 1.0},
     "customer-callbacks": {"task": "messaging.tasks.send_customer_callbacks", "schedule": 5.0},
+    "stale-imports": {"task": "addressbooks.tasks.recover_stale_imports", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

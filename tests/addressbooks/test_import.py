@@ -203,3 +203,32 @@ def test_validation_processes_start_inside_a_daemonic_worker(book, settings, mon
     assert (imp.status, imp.imported) == ("done", 12_000)
     assert multiprocessing.current_process().daemon is True
     assert "inline" not in caplog.text
+
+
+def test_an_import_whose_worker_died_is_queued_again(book, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from addressbooks.models import ContactImport
+
+    stale = ContactImport.objects.create(
+        book=book,
+        original_name="a.csv",
+        status=ContactImport.Status.DOING,
+        heartbeat_at=timezone.now() - timedelta(minutes=11),
+    )
+    alive = ContactImport.objects.create(
+        book=book,
+        original_name="b.csv",
+        status=ContactImport.Status.DOING,
+        heartbeat_at=timezone.now() - timedelta(minutes=2),
+    )
+    with mock.patch("addressbooks.tasks.contact_import.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.imports_recover_stale() == [stale.pk]
+    delay.assert_called_once_with(stale.pk)
+    stale.refresh_from_db()
+    alive.refresh_from_db()
+    assert (stale.status, alive.status) == ("todo", "doing")
