@@ -3,16 +3,7 @@ Django): it runs in worker processes, where it is ~75% of an import's time."""
 
 from __future__ import annotations
 
-import phonenumbers
-
-from messaging.recipients import (
-    _NOISE,
-    INVALID,
-    NOT_MOBILE,
-    Recipient,
-    _fast_international,
-    normalise,
-)
+from messaging.recipients import Recipient, normalise
 
 # The number columns as the import sends them: landline columns take any valid number.
 COLUMNS = ("home_phone", "home_mobile", "work_phone", "work_mobile")
@@ -20,26 +11,11 @@ LANDLINE_COLUMNS = frozenset({0, 2})
 
 
 def normalise_number(raw: str, landline_ok: bool, region: str) -> str:
-    """E.164, or a reason code. messaging.recipients refuses landlines: take them here when the
-    column is a landline one."""
+    """E.164, or a reason code; landline columns take any valid number."""
     if raw[:1] == "'":  # the export's formula escape
         raw = raw[1:]
-    outcome = normalise(raw, region)
-    if isinstance(outcome, Recipient):
-        return outcome.number
-    if outcome == NOT_MOBILE and landline_ok:
-        compact = _NOISE.sub("", raw)
-        if compact.startswith("00"):
-            compact = "+" + compact[2:]
-        fast = _fast_international(compact) if compact[:1] == "+" else None
-        if fast is not None:  # what normalise validated: "+<code><national>" is already E.164
-            return f"+{fast.country_code}{fast.national_number}"
-        try:
-            parsed = phonenumbers.parse(raw, region)
-        except phonenumbers.NumberParseException:  # pragma: no cover - normalise parsed it
-            return INVALID
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    return outcome
+    outcome = normalise(raw, region, allow_landline=landline_ok)
+    return outcome.number if isinstance(outcome, Recipient) else outcome
 
 
 def validate_chunk(region: str, rows: list[tuple[str, str, str, str]]) -> list:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.access import account_view
+from addressbooks.parsers import escape_cell
 from senders.models import Sender
 
 from . import recipients
@@ -221,7 +222,6 @@ def history(request: HttpRequest):
 
 # --- CSV export -------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _E164 = re.compile(r"\+[0-9]{1,15}")
 
 
@@ -231,9 +231,7 @@ def csv_cell(value) -> str:
     A bare E.164 number ("+33612345678") is left alone: it can only ever read as a number.
     """
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _E164.fullmatch(text):
-        return "'" + text
-    return text
+    return text if _E164.fullmatch(text) else escape_cell(text)
 
 
 class _Echo:

@@ -79,8 +79,9 @@ def _fast_international(compact: str) -> PhoneNumber | None:
     return None
 
 
-def normalise(raw: str, default_region: str) -> Recipient | str:
-    """One number → Recipient, or a reason code when it cannot receive an SMS."""
+def normalise(raw: str, default_region: str, *, allow_landline: bool = False) -> Recipient | str:
+    """One number → Recipient, or a reason code when it cannot receive an SMS (landlines and
+    other non-SMS numbers too, unless `allow_landline`: address books store them)."""
     compact = _NOISE.sub("", raw)
     if compact.startswith("00"):
         compact = "+" + compact[2:]
@@ -98,7 +99,7 @@ def normalise(raw: str, default_region: str) -> Recipient | str:
         kind = phonenumbers.number_type(parsed)
     if kind == PhoneNumberType.UNKNOWN:
         return INVALID
-    if kind in _NOT_SMS_TYPES:
+    if kind in _NOT_SMS_TYPES and not allow_landline:
         return NOT_MOBILE
     return Recipient(
         number=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),

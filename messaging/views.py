@@ -108,6 +108,7 @@ def counter_context(account, data) -> dict:
         if not in_commercial_window(moment):
             window_opens = next_commercial_window(moment)
     return {
+        "chosen_contacts": contacts,
         "window_opens": window_opens,
         "message": message,
         "sms": sms,
@@ -125,11 +126,10 @@ def counter_context(account, data) -> dict:
 def compose(request: HttpRequest):
     account = request.account
     data = request.POST.copy() if request.method == "POST" else QueryDict(mutable=True)
-    initial = {}
-    if request.method == "GET" and request.GET.getlist("ids"):
+    from_book = request.method == "GET" and request.GET.getlist("ids")
+    if from_book:
         # "Send an SMS" from an address book with contacts ticked.
         data.setlist("contacts", request.GET.getlist("ids"))
-        initial["contacts"] = [c.pk for c in _chosen_contacts(account, data)]
     if data.get("use_template"):
         template = MessageTemplate.objects.filter(
             account=account, pk=data.get("template") or 0
@@ -137,6 +137,7 @@ def compose(request: HttpRequest):
         if template:
             data["message"] = template.text
     context = counter_context(account, data)
+    initial = {"contacts": [c.pk for c in context["chosen_contacts"]]} if from_book else {}
     form = SendForm(data if request.method == "POST" else None, initial=initial, account=account)
     if request.method == "POST":
         data["message"] = context["message"]  # after an explicit smart replacement
@@ -172,7 +173,6 @@ def compose(request: HttpRequest):
             "form": form,
             "tab": "compose",
             "templates": MessageTemplate.objects.filter(account=account).only("id", "name"),
-            "chosen_contacts": _chosen_contacts(account, data),
             **context,
         },
     )
