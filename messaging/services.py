@@ -128,8 +128,12 @@ def job_submit(
     tag: str = "",
     scheduled_at: datetime | None = None,
     now: datetime | None = None,
+    message_rows_now: bool = False,
 ) -> SmsJob:
-    """Create a job, charge it whole, and queue it (or plan it). Raises SendError."""
+    """Create a job, charge it whole, and queue it (or plan it). Raises SendError.
+
+    `message_rows_now` writes every message row in this transaction even for a large job
+    (the API returns their ids)."""
     now = now or timezone.now()
     if account.status != SmsAccount.Status.ENABLE:
         raise SendError(_("This account is disabled: it cannot send SMS."))
@@ -204,7 +208,7 @@ def job_submit(
             for r in served
             if r.number in stopped
         ]
-        if len(rows) > INLINE_ROWS:
+        if len(rows) > INLINE_ROWS and not message_rows_now:
             PendingRecipients.objects.create(job=job, rows=rows)
         else:
             _insert_messages(job=job, rows=rows, now=now)
@@ -278,6 +282,34 @@ def job_cancel(*, job: SmsJob, by=None) -> bool:
                 account=job.account,
                 amount=job.credits,
                 key=f"job:{job.pk}:cancel",
+                reason=f"#{job.pk}",
+            )
+    return True
+
+
+def message_cancel(*, message: OutgoingMessage) -> bool:
+    """Cancel one message of a planned job and refund it; the job is cancelled with its last
+    message. False when the job is no longer planned (dispatch began) or the message is gone."""
+    with transaction.atomic():
+        job = SmsJob.objects.select_for_update().filter(pk=message.job_id).first()
+        if job is None or job.status != SmsJob.Status.SCHEDULED:
+            return False
+        if not OutgoingMessage.objects.filter(pk=message.pk, status=_Q.QUEUED).update(
+            status=_Q.FAILED, error_code="CANCELLED"
+        ):
+            return False
+        remaining = job.credits - message.credits
+        if OutgoingMessage.objects.filter(job=job, status=_Q.QUEUED).exists():
+            SmsJob.objects.filter(pk=job.pk).update(credits=remaining)
+        else:
+            SmsJob.objects.filter(pk=job.pk).update(
+                credits=remaining, status=SmsJob.Status.CANCELLED, finished_at=timezone.now()
+            )
+        if message.credits > 0:
+            credits_refund(
+                account=job.account,
+                amount=message.credits,
+                key=f"message:{message.pk}:cancel",
                 reason=f"#{job.pk}",
             )
     return True

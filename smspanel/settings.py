@@ -64,10 +64,12 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "ninja",
     "accounts",
     "senders",
     "messaging",
     "addressbooks",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +234,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # Failed logins allowed per e-mail and per client address in LOGIN_THROTTLE_WINDOW seconds.
 LOGIN_THROTTLE_ATTEMPTS = int(os.environ.get("LOGIN_THROTTLE_ATTEMPTS", "5"))
 LOGIN_THROTTLE_WINDOW = int(os.environ.get("LOGIN_THROTTLE_WINDOW", "900"))
+
+# The OVH-compatible API (/1.0): requests per second per consumer key (0: no limit), and how
+# far a request's X-Ovh-Timestamp may be from the server's clock, in seconds.
+API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "300"))
+API_TIME_WINDOW = int(os.environ.get("API_TIME_WINDOW", "120"))
 
 # Credits given to the first account of a new customer so they can try the panel.
 SIGNUP_FREE_CREDITS = Decimal(os.environ.get("SIGNUP_FREE_CREDITS", "5"))

@@ -28,7 +28,11 @@ pytestmark = pytest.mark.django_db
 # Namespaces that are not customer pages: the admin checks staff status before anything else
 # (see test_admin.py and test_a_customer_is_sent_to_the_admin_login below).
 STAFF_NAMESPACES = {"admin"}
-# URL kwargs that carry no object of the panel: the signed password-reset link.
+# The OVH-compatible API authenticates by signed keys, not sessions: its own isolation tests
+# (tests/api/test_routes.py TestIsolation) send a key to every other account's objects.
+SIGNED_API_NAMESPACES = {"ovhapi"}
+# URL kwargs that carry no object of the panel: the signed password-reset link, the token of
+# an API credential's validation page (checked in tests/api/test_panel.py).
 NOT_OBJECT_KWARGS = {"uidb64", "token"}
 MIN_SERVICE_PATTERNS = 5
 
@@ -65,7 +69,8 @@ def walk(resolver=None, namespace="", prefix="", inherited=None):
 
 
 def customer_routes():
-    return [r for r in walk() if r.namespace.split(":")[0] not in STAFF_NAMESPACES]
+    excluded = STAFF_NAMESPACES | SIGNED_API_NAMESPACES
+    return [r for r in walk() if r.namespace.split(":")[0] not in excluded]
 
 
 def service_routes():
@@ -128,6 +133,25 @@ def make_template(account):
     return MessageTemplate.objects.create(account=account, name="T", text="x")
 
 
+def make_application(account):
+    from api import services
+
+    app, _secret = services.application_create(account=account, user=None, name="Sweep")
+    return app
+
+
+def make_consumer_key(account):
+    from api import services
+
+    ck, _key = services.consumer_key_create(
+        application=make_application(account),
+        user=None,
+        access_rules=services.FULL_ACCESS,
+        expires_at=None,
+    )
+    return ck
+
+
 OBJECT_MAKERS = {
     "book_id": make_book,
     "slot": make_recipient_list,
@@ -138,6 +162,8 @@ OBJECT_MAKERS = {
     "sender_id": make_sender,
     "incoming_id": make_incoming,
     "entry_id": make_stop_entry,
+    "application_id": make_application,
+    "key_id": make_consumer_key,
 }
 
 
@@ -176,6 +202,9 @@ def post_data(target):
         "receivers": "+33601020304",
         "kind": "order",
         "reason": "Pwned",
+        "name": "Pwned",
+        "access": "full",
+        "validity": "unlimited",
     }
 
 

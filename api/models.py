@@ -1,0 +1,129 @@
+"""API applications and consumer keys, as OVHcloud issues them.
+
+The application secret is stored as given: the request signature is a SHA-1 over it, so the
+server needs it in the clear (as OVHcloud does). The consumer key travels in every request, so
+only its SHA-256 is kept; the key itself is shown once.
+"""
+
+import hashlib
+import secrets
+import string
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from accounts.models import SmsAccount
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def random_key(length: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiApplication(models.Model):
+    """A script or program allowed to call the API of one account (OVH: an application)."""
+
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="api_applications"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=60)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    app_key = models.CharField(_("application key"), max_length=32, unique=True)
+    app_secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API application")
+        verbose_name_plural = _("API applications")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.app_key})"
+
+
+class ConsumerKeyQuerySet(models.QuerySet):
+    def for_account(self, account):
+        return self.filter(application__account=account)
+
+
+class ConsumerKey(models.Model):
+    """A credential binding an application to the account, limited by access rules."""
+
+    class Status(models.TextChoices):
+        # Asked through POST /auth/credential; a member must validate it in the panel.
+        PENDING = "pendingValidation", _("Waiting for validation")
+        # Usable until it expires or is revoked.
+        VALIDATED = "validated", pgettext_lazy("consumer key", "Valid")
+        # Turned down on the validation page.
+        REFUSED = "refused", _("Refused")
+        # Revoked by a member; every call with it is refused.
+        REVOKED = "revoked", _("Revoked")
+
+    application = models.ForeignKey(
+        ApiApplication, on_delete=models.CASCADE, related_name="consumer_keys"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    key_prefix = models.CharField(_("key"), max_length=8)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
+    # [{"method": "GET"|"POST"|"PUT"|"DELETE", "path": "/sms/*"}]; "*" matches anything.
+    access_rules = models.JSONField(_("access rules"), default=list)
+    redirection = models.URLField(max_length=500, blank=True)
+    # The secret part of the validation URL handed out by POST /auth/credential.
+    validation_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    validated_at = models.DateTimeField(_("validated"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    objects = ConsumerKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consumer key")
+        verbose_name_plural = _("consumer keys")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.key_prefix}… ({self.get_status_display()})"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == self.Status.VALIDATED and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )
+
+    def allows(self, method: str, path: str) -> bool:
+        return any(rule_matches(rule, method, path) for rule in self.access_rules)
+
+
+def rule_matches(rule: dict, method: str, path: str) -> bool:
+    if rule.get("method") != method:
+        return False
+    pattern = rule.get("path", "")
+    if "*" not in pattern:
+        return pattern == path
+    # Each "*" stands for any run of characters, slashes included (as on OVHcloud).
+    pieces = pattern.split("*")
+    if not path.startswith(pieces[0]) or not path.endswith(pieces[-1]):
+        return False
+    pos = len(pieces[0])
+    end = len(path) - len(pieces[-1])
+    for piece in pieces[1:-1]:
+        found = path.find(piece, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(piece)
+    return pos <= end

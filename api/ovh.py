@@ -1,0 +1,151 @@
+"""OVHcloud's API authentication: application key, consumer key and a signed request.
+
+Signature = "$1$" + sha1_hex(secret + "+" + consumer key + "+" + METHOD + "+" + full URL + "+"
++ body + "+" + timestamp). Errors carry OVHcloud's `errorCode`, which python-ovh maps to its
+exceptions (INVALID_KEY, INVALID_CREDENTIAL, NOT_CREDENTIAL, NOT_GRANTED_CALL…).
+"""
+
+import hashlib
+import hmac
+import time
+from datetime import timedelta
+from http import HTTPStatus
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.utils import timezone
+
+from .models import ApiApplication, ConsumerKey, key_hash
+
+API_PREFIX = "/1.0"
+
+
+class OvhError(Exception):
+    def __init__(self, status: int, message: str, code: str = "", headers: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers or {}
+
+
+def error_response(status: int, message: str, code: str = "", headers=None) -> JsonResponse:
+    body = {"message": message, "httpCode": f"{status} {HTTPStatus(status).phrase}"}
+    if code:
+        body["errorCode"] = code
+    response = JsonResponse(body, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def signature(*, secret: str, consumer_key: str, method: str, url: str, body: str, ts: str) -> str:
+    raw = "+".join([secret, consumer_key, method.upper(), url, body, ts])
+    return "$1$" + hashlib.sha1(raw.encode()).hexdigest()
+
+
+def api_path(request) -> str:
+    """The path the access rules are written against: after /1.0, without the query."""
+    path = request.path
+    return path[len(API_PREFIX) :] if path.startswith(API_PREFIX) else path
+
+
+def _signed_urls(request) -> list[str]:
+    # Clients sign the URL they were given; python-ovh signs it before `requests` quotes it.
+    url = request.build_absolute_uri()
+    return [url, unquote(url)] if "%" in url else [url]
+
+
+def _throttle(ck: ConsumerKey) -> None:
+    limit = settings.API_RATE_LIMIT
+    if not limit:
+        return
+    now = time.time()
+    window = int(now)
+    key = f"api-rate:{ck.pk}:{window}"
+    if cache.add(key, 1, timeout=5):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window expired between add() and incr()
+            cache.add(key, 1, timeout=5)
+            count = 1
+    if count > limit:
+        retry = max(1, int(window + 1 - now + 0.999))
+        raise OvhError(
+            429,
+            f"Too many requests: this consumer key is limited to {limit} requests per second",
+            "QUERY_RATE_LIMIT",
+            headers={"Retry-After": str(retry)},
+        )
+
+
+def application_from(request) -> ApiApplication:
+    app_key = request.headers.get("X-Ovh-Application", "")
+    if not app_key:
+        raise OvhError(403, "Invalid application key", "INVALID_KEY")
+    app = ApiApplication.objects.select_related("account").filter(app_key=app_key).first()
+    if app is None:
+        raise OvhError(403, "Invalid application key", "INVALID_KEY")
+    return app
+
+
+def authenticate(request) -> ConsumerKey:
+    """Check the four headers and the key's rights; returns the consumer key or raises."""
+    app_key = request.headers.get("X-Ovh-Application", "")
+    consumer = request.headers.get("X-Ovh-Consumer", "")
+    ts = request.headers.get("X-Ovh-Timestamp", "")
+    sig = request.headers.get("X-Ovh-Signature", "")
+    if not app_key:
+        raise OvhError(403, "Invalid application key", "INVALID_KEY")
+    if not consumer:
+        raise OvhError(401, "You must login first", "NOT_AUTHENTICATED")
+    ck = (
+        ConsumerKey.objects.select_related("application__account")
+        .filter(key_hash=key_hash(consumer))
+        .first()
+    )
+    if ck is None:
+        if not ApiApplication.objects.filter(app_key=app_key).exists():
+            raise OvhError(403, "Invalid application key", "INVALID_KEY")
+        raise OvhError(403, "This credential does not exist", "INVALID_CREDENTIAL")
+    app = ck.application
+    if not hmac.compare_digest(app.app_key, app_key):
+        # A key belongs to one application: another application's key is unknown here.
+        raise OvhError(403, "This credential does not exist", "INVALID_CREDENTIAL")
+    if not ts.isdigit() or abs(int(ts) - int(time.time())) > settings.API_TIME_WINDOW:
+        raise OvhError(400, "Query out of time", "QUERY_TIME_OUT")
+    body = request.body.decode("utf-8", errors="replace")
+    expected = [
+        signature(
+            secret=app.app_secret,
+            consumer_key=consumer,
+            method=request.method,
+            url=url,
+            body=body,
+            ts=ts,
+        )
+        for url in _signed_urls(request)
+    ]
+    if not any(hmac.compare_digest(sig, e) for e in expected):
+        raise OvhError(400, "Invalid signature", "INVALID_SIGNATURE")
+    if ck.status == ConsumerKey.Status.PENDING:
+        raise OvhError(403, "This credential is not valid", "NOT_CREDENTIAL")
+    if not ck.is_usable:
+        raise OvhError(403, "This credential is not valid", "INVALID_CREDENTIAL")
+    path = api_path(request)
+    # A key may always read itself (/auth/currentCredential), whatever its rules.
+    if not path.startswith("/auth/") and not ck.allows(request.method, path):
+        raise OvhError(403, "This call has not been granted", "NOT_GRANTED_CALL")
+    _throttle(ck)
+    now = timezone.now()
+    if ck.last_used_at is None or now - ck.last_used_at > timedelta(minutes=1):
+        ConsumerKey.objects.filter(pk=ck.pk).update(last_used_at=now)
+    return ck
+
+
+def is_api_request(request) -> bool:
+    return request.path.startswith(API_PREFIX + "/")

@@ -1,0 +1,228 @@
+"""Request and response bodies, with OVHcloud's field names (`sms.*` models of /1.0/sms)."""
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Field, Schema
+
+
+class Error(Schema):
+    message: str
+    errorCode: str | None = None
+    httpCode: str | None = None
+
+
+ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 429: Error}
+
+
+def responses(schema) -> dict:
+    """The success schema and the error shape every route can answer with."""
+    return {200: schema, **ERRORS}
+
+
+class AccessRule(Schema):
+    method: Literal["GET", "POST", "PUT", "DELETE"]
+    path: str = Field(..., min_length=1, max_length=200, pattern=r"^/")
+
+
+class CredentialIn(Schema):
+    accessRules: list[AccessRule] = Field(..., min_length=1)
+    redirection: str | None = Field(None, max_length=500)
+
+
+class CredentialOut(Schema):
+    validationUrl: str
+    consumerKey: str
+    state: Literal["pendingValidation", "validated"]
+
+
+class CurrentCredential(Schema):
+    credentialId: int
+    applicationId: int
+    status: Literal["pendingValidation", "validated", "refused", "revoked", "expired"]
+    rules: list[AccessRule]
+    creation: datetime
+    expiration: datetime | None
+    lastUse: datetime | None
+
+
+class SmsResponse(Schema):
+    responseType: Literal["cgi", "none", "text"]
+    cgiUrl: str | None = None
+
+
+class Templates(Schema):
+    customizedEmailMode: bool = False
+    customizedSmsMode: bool = False
+
+
+class AccountOut(Schema):
+    name: str
+    description: str
+    status: Literal["enable", "disable"]
+    creditsLeft: float
+    creditsHoldByQuota: float = 0
+    creditThresholdForAutomaticRecredit: float
+    callBack: str | None = None
+    stopCallBack: str | None = None
+    channel: Literal["both", "marketing", "transactional"] = "both"
+    smsResponse: SmsResponse
+    templates: Templates
+    userQuantityWithQuota: int = 0
+
+
+class AccountIn(Schema):
+    description: str | None = Field(None, max_length=100)
+    callBack: str | None = Field(None, max_length=500)
+    stopCallBack: str | None = Field(None, max_length=500)
+
+
+SenderType = Literal["alpha", "numeric", "shortcode", "virtual"]
+
+
+class EstimateIn(Schema):
+    message: str = Field(..., max_length=100_000)
+    noStopClause: bool = False
+    senderType: SenderType = "alpha"
+
+
+class EstimateOut(Schema):
+    characters: int
+    charactersClass: Literal["7bits", "unicode"]
+    maxCharactersPerPart: int
+    parts: int
+
+
+class JobIn(Schema):
+    message: str = Field(..., max_length=100_000)
+    receivers: list[str] | None = Field(None, max_length=100_000)
+    receiversSlotId: str | None = None
+    receiversDocumentUrl: str | None = None
+    sender: str | None = Field(None, max_length=16)
+    senderForResponse: bool = False
+    noStopClause: bool = False
+    sms_class: Literal["flash", "phoneDisplay", "sim"] = Field("phoneDisplay", alias="class")
+    coding: Literal["7bit", "8bit"] | None = None
+    charset: Literal["UTF-8"] | None = None
+    differedPeriod: int | None = Field(None, ge=0, le=525_600)
+    validityPeriod: int | None = Field(None, ge=1, le=525_600)
+    priority: Literal["high", "low", "medium", "veryLow"] | None = None
+    tag: str | None = Field(None, max_length=64)
+
+
+class SendingReport(Schema):
+    ids: list[int]
+    invalidReceivers: list[str]
+    validReceivers: list[str]
+    totalCreditsRemoved: float
+
+
+class JobOut(Schema):
+    id: int
+    creationDatetime: datetime
+    credits: float
+    deliveryReceipt: int
+    differedDelivery: int
+    message: str
+    messageLength: int
+    numberOfSms: int
+    ptt: int
+    receiver: str
+    sender: str
+    sentAt: datetime | None = None
+    deliveredAt: datetime | None = None
+
+
+class OutgoingOut(JobOut):
+    tag: str
+    tariffCode: str
+
+
+class IncomingOut(Schema):
+    id: int
+    creationDatetime: datetime
+    credits: float
+    message: str
+    sender: str
+    tag: str
+
+
+class SenderIn(Schema):
+    sender: str = Field(..., max_length=64)
+    description: str | None = Field(None, max_length=200)
+    reason: str | None = Field(None, max_length=1000)
+
+
+class SenderUpdate(Schema):
+    description: str | None = Field(None, max_length=200)
+    status: Literal["enable", "disable"] | None = None
+
+
+class SenderOut(Schema):
+    sender: str
+    description: str
+    status: Literal["disable", "enable", "refused", "waitingValidation"]
+    referer: Literal["custom", "domain", "line", "nic", "owner", "virtual"]
+    type: SenderType | None = None
+    comment: str | None = None
+    validationMedia: str | None = None
+
+
+class PhonebookIn(Schema):
+    name: str = Field(..., max_length=200)
+
+
+class PhonebookOut(Schema):
+    bookKey: str
+    name: str
+    phoneKey: str
+
+
+class ContactIn(Schema):
+    surname: str = Field(..., max_length=1000)
+    name: str = Field(..., max_length=1000)
+    group: str = Field(..., max_length=1000)
+    homeMobile: str | None = Field(None, max_length=64)
+    homePhone: str | None = Field(None, max_length=64)
+    workMobile: str | None = Field(None, max_length=64)
+    workPhone: str | None = Field(None, max_length=64)
+
+
+class ContactOut(Schema):
+    id: int
+    surname: str
+    name: str
+    group: str
+    homeMobile: str | None = None
+    homePhone: str | None = None
+    workMobile: str | None = None
+    workPhone: str | None = None
+
+
+class ReceiverOut(Schema):
+    slotId: int
+    description: str
+    records: int
+    datetime: datetime
+    autoUpdate: bool = False
+    canAutoUpdate: bool = False
+
+
+class CleanIn(Schema):
+    freemium: bool
+    priceOnly: bool = False
+
+
+class CleanOut(Schema):
+    taskId: int
+    totalCreditsRemoved: float
+
+
+class BlacklistOut(Schema):
+    number: str
+    dateCreation: datetime
+
+
+class TransferIn(Schema):
+    credits: float = Field(..., gt=0, le=1_000_000_000)
+    smsAccountTarget: str = Field(..., max_length=64)
