@@ -8,7 +8,9 @@ from . import parsers, services
 from .models import AddressBook, Contact
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-IMPORT_EXTENSIONS = (".csv", ".txt")
+# Address books also take Excel workbooks (as the manager does); recipient lists only text.
+IMPORT_EXTENSIONS = (".csv", ".txt", ".xls", ".xlsx")
+LIST_EXTENSIONS = (".csv", ".txt")
 
 
 def import_max_bytes() -> int:
@@ -96,7 +98,7 @@ class ContactForm(forms.ModelForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label=gettext_lazy("Contacts file (CSV or TXT)"),
+        label=gettext_lazy("Contacts file (CSV, TXT or Excel)"),
         help_text=gettext_lazy(
             "First line: the column names, e.g. surname;name;group;homePhone;homeMobile;"
             "workPhone;workMobile (or number alone). Numbers in international format "
@@ -113,7 +115,9 @@ class ImportForm(forms.Form):
                 % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             )
         if not upload.name.lower().endswith(IMPORT_EXTENSIONS):
-            raise forms.ValidationError(_("Unsupported file format: send a .csv or .txt file."))
+            raise forms.ValidationError(
+                _("Unsupported file format: send a .csv, .txt, .xls or .xlsx file.")
+            )
         try:
             parsers.check(upload.file)
         except parsers.ImportFileError as error:
@@ -155,10 +159,10 @@ class RecipientListForm(forms.Form):
                 _("This file is too large (%(size)s): the limit is %(limit)s.")
                 % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             )
-        if not upload.name.lower().endswith(IMPORT_EXTENSIONS):
+        if not upload.name.lower().endswith(LIST_EXTENSIONS):
             raise forms.ValidationError(_("Unsupported file format: send a .csv or .txt file."))
         try:
-            parsers.check(upload.file)
+            parsers.check(upload.file, spreadsheets=False)
         except parsers.ImportFileError as error:
             raise forms.ValidationError(lists.file_error_message(error.code, error.line)) from None
         upload.seek(0)

@@ -87,7 +87,7 @@ def read_file(binary, region: str):
         rejected += 1
         if len(errors) < RecipientList.MAX_ERRORS_KEPT:
             errors.append({"line": line, "reason": reason, "value": value[:100]})
-    contacts.text.detach()
+    contacts.close()
     return numbers, errors, rejected
 
 

@@ -59,6 +59,10 @@ FILE_ERRORS = {
     parsers.BAD_LINE: gettext_lazy(
         "A line cannot be read (a cell is too long or a quote is not closed)."
     ),
+    parsers.BAD_SPREADSHEET: gettext_lazy(
+        "This workbook cannot be read: it may be damaged or protected by a password. Open it "
+        "in your spreadsheet and save it again as .xlsx or as CSV."
+    ),
     INTERNAL: gettext_lazy("The import failed because of an internal error."),
 }
 COLUMN_TITLES = dict(zip(parsers.FIELDS, parsers.EXPORT_HEADER, strict=True))
@@ -316,7 +320,7 @@ class _Stage:
 
         try:
             with _may_have_children(), imp.file.open("rb") as binary:
-                contacts = parsers.ContactFile(binary)
+                contacts = parsers.open_contacts(binary)
                 chunk = []
                 for item in contacts:
                     chunk.append(item)
@@ -327,7 +331,7 @@ class _Stage:
                     submit(chunk)
                 while pending:
                     drain()
-                contacts.text.detach()
+                contacts.close()
         finally:
             if workers is not None:
                 workers.shutdown(cancel_futures=True)

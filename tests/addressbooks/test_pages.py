@@ -247,6 +247,23 @@ def test_upload_queues_the_import_and_the_page_polls(
     assert "every 1s" not in polled.content.decode()
 
 
+def test_an_excel_workbook_is_accepted_and_imported(
+    owner_client, account, book, queued, django_capture_on_commit_callbacks
+):
+    from tests.addressbooks.test_spreadsheets import xlsx
+
+    content = xlsx([["Nom", "Prénom", "Mobile"], ["Curie", "Marie", "06 12 34 56 78"]])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            url("import", account.name, book.pk), {"file": upload(content, "clients.xlsx")}
+        )
+    assert response.status_code == 302
+    imp = ContactImport.objects.get(book=book)
+    assert queued == [imp.pk]
+    services.contact_import_run(imp.pk)
+    assert list(book.contacts.values_list("surname", "home_mobile")) == [("Curie", "+33612345678")]
+
+
 def test_a_second_import_while_one_runs_is_refused(
     owner_client, account, book, queued, django_capture_on_commit_callbacks
 ):
@@ -265,7 +282,8 @@ def test_a_second_import_while_one_runs_is_refused(
 @pytest.mark.parametrize(
     ("content", "name"),
     [(b"", "a.csv"), (b"\x89PNG\r\n\x1a\n\x00\x00", "photo.csv"), (b"number\n", "a.csv"),
-     (b"surname\nDupont\n", "a.csv"), (b"number\n+33612345678\n", "a.xlsx")],
+     (b"surname\nDupont\n", "a.csv"), (b"PK\x03\x04 not a workbook", "a.xlsx"),
+     (b"number\n+33612345678\n", "a.ods")],
 )  # fmt: skip
 def test_upload_refuses_bad_files_at_once(owner_client, account, book, queued, content, name):
     response = owner_client.post(
