@@ -4,7 +4,7 @@ Django's test client (in-process WSGI, no network), a throwaway SQLite database,
 middleware stack, signature checks and the per-key rate limiter (on a local-memory cache, limit
 raised so it never trips). Prints requests per second and ratios to the bare view.
 
-    .venv/bin/python bench/api.py [--seconds 3]
+    .venv/bin/python bench/ovh_api.py [--seconds 3]
 """
 
 import argparse
