@@ -1,8 +1,19 @@
-"""Django's own 404 and 500 pages, answered in OVHcloud's JSON shape under /1.0."""
+"""Django's own 400, 404 and 500 pages, answered in OVHcloud's JSON shape under /1.0."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.views import defaults
 
 from .ovh import error_response, is_api_request
+
+
+def bad_request(request, exception):
+    # Raised by Django before the API runs: a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a Host
+    # header not in ALLOWED_HOSTS.
+    if is_api_request(request):
+        if isinstance(exception, RequestDataTooBig):
+            return error_response(400, "Request body too large", "INVALID_PARAMETERS")
+        return error_response(400, "Bad request", "INVALID_PARAMETERS")
+    return defaults.bad_request(request, exception)
 
 
 def page_not_found(request, exception):

@@ -7,6 +7,7 @@ exceptions (INVALID_KEY, INVALID_CREDENTIAL, NOT_CREDENTIAL, NOT_GRANTED_CALL…
 
 import hashlib
 import hmac
+import re
 import time
 from datetime import timedelta
 from http import HTTPStatus
@@ -17,9 +18,14 @@ from django.core.cache import cache
 from django.http import JsonResponse
 from django.utils import timezone
 
+from accounts.models import Membership
+
 from .models import ApiApplication, ConsumerKey, key_hash
 
 API_PREFIX = "/1.0"
+# A Unix time in ASCII digits (str.isdigit() also takes "²" or Arabic digits, which int() refuses
+# or reads, and a 5,000-digit value that int() refuses).
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 class OvhError(Exception):
@@ -50,6 +56,12 @@ def api_path(request) -> str:
     """The path the access rules are written against: after /1.0, without the query."""
     path = request.path
     return path[len(API_PREFIX) :] if path.startswith(API_PREFIX) else path
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time equality for header values, which may hold any Latin-1 character
+    (hmac.compare_digest raises TypeError on non-ASCII str)."""
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def _signed_urls(request) -> list[str]:
@@ -93,6 +105,14 @@ def application_from(request) -> ApiApplication:
     return app
 
 
+def _holder_is_member(ck: ConsumerKey) -> bool:
+    """A key acts in the name of the member who validated it: it stops working when that
+    person leaves the account or is deactivated."""
+    return Membership.objects.filter(
+        user_id=ck.validated_by_id, account_id=ck.application.account_id, user__is_active=True
+    ).exists()
+
+
 def authenticate(request) -> ConsumerKey:
     """Check the four headers and the key's rights; returns the consumer key or raises."""
     app_key = request.headers.get("X-Ovh-Application", "")
@@ -113,10 +133,10 @@ def authenticate(request) -> ConsumerKey:
             raise OvhError(403, "Invalid application key", "INVALID_KEY")
         raise OvhError(403, "This credential does not exist", "INVALID_CREDENTIAL")
     app = ck.application
-    if not hmac.compare_digest(app.app_key, app_key):
+    if not _same(app_key, app.app_key):
         # A key belongs to one application: another application's key is unknown here.
         raise OvhError(403, "This credential does not exist", "INVALID_CREDENTIAL")
-    if not ts.isdigit() or abs(int(ts) - int(time.time())) > settings.API_TIME_WINDOW:
+    if not _TIMESTAMP.fullmatch(ts) or abs(int(ts) - int(time.time())) > settings.API_TIME_WINDOW:
         raise OvhError(400, "Query out of time", "QUERY_TIME_OUT")
     body = request.body.decode("utf-8", errors="replace")
     expected = [
@@ -130,11 +150,11 @@ def authenticate(request) -> ConsumerKey:
         )
         for url in _signed_urls(request)
     ]
-    if not any(hmac.compare_digest(sig, e) for e in expected):
+    if not any(_same(sig, e) for e in expected):
         raise OvhError(400, "Invalid signature", "INVALID_SIGNATURE")
     if ck.status == ConsumerKey.Status.PENDING:
         raise OvhError(403, "This credential is not valid", "NOT_CREDENTIAL")
-    if not ck.is_usable:
+    if not ck.is_usable or not _holder_is_member(ck):
         raise OvhError(403, "This credential is not valid", "INVALID_CREDENTIAL")
     path = api_path(request)
     # A key may always read itself (/auth/currentCredential), whatever its rules.

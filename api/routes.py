@@ -4,7 +4,8 @@ Identifiers follow OVHcloud: a "job" id is the id of one message to one receiver
 it keeps in /outgoing once sent; a phonebook's bookKey is its id as text.
 """
 
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from django.http import Http404, HttpResponse
@@ -138,6 +139,17 @@ def _form_error(form) -> str:
     )
 
 
+# Identifiers given as text (bookKey, receiversSlotId): ASCII digits that fit a bigint.
+# (str.isdigit() also accepts "²", which int() refuses, and int() refuses 5,000 digits.)
+_ID = re.compile(r"[0-9]{1,18}")
+# Integer filters compared with a bigint column.
+MAX_ID = 2**63 - 1
+
+
+def _id(text: str) -> int | None:
+    return int(text) if _ID.fullmatch(text) else None
+
+
 def _account(request, service_name: str) -> SmsAccount:
     """The key's account, fresh from the database; any other service name is unknown."""
     ck: ConsumerKey = request.auth
@@ -257,9 +269,12 @@ def _receivers(account, payload: schemas.JobIn) -> rcpt.ParsedRecipients:
     parsed.add(payload.receivers or [], account.default_region, "api")
     if payload.receiversSlotId:
         slot = payload.receiversSlotId
-        rlist = RecipientList.objects.filter(
-            account=account, slot=int(slot) if slot.isdigit() else -1
-        ).first()
+        slot_id = _id(slot)
+        rlist = (
+            RecipientList.objects.filter(account=account, slot=slot_id).first()
+            if slot_id is not None
+            else None
+        )
         if rlist is None:
             _error(400, f"Invalid receiversSlotId: {slot}", "INVALID_PARAMETERS")
         parsed.add(
@@ -277,8 +292,9 @@ def jobs_create(request, serviceName: str, payload: schemas.JobIn):
     parsed = _receivers(account, payload)
     sender = None
     if payload.sender and not payload.senderForResponse:
-        sender = Sender.objects.filter(account=account, sender=payload.sender).first()
-        if sender is None or sender.status != Sender.Status.ENABLE:
+        # The send form's rule (SendForm.clean_sender): an enabled sender of this account.
+        sender = Sender.objects.filter(account=account, sender=payload.sender).enabled().first()
+        if sender is None:
             _error(400, f"Invalid sender: {payload.sender}", "INVALID_SENDER")
     invalid = [raw for raw, _reason in parsed.invalid]
     if not parsed.valid:
@@ -376,11 +392,22 @@ _FROM = "creationDatetime.from"
 _TO = "creationDatetime.to"
 
 
+def _instant(value: datetime, name: str) -> datetime:
+    """A filter date as UTC; one the database cannot hold (0001-01-01 in Paris time is in
+    year 0 in UTC) is a bad parameter, not a server error."""
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        _error(400, f"Invalid parameters: {name}: date out of range", "INVALID_PARAMETERS")
+
+
 def _dates(qs, field: str, start: datetime | None, end: datetime | None):
     if start:
-        qs = qs.filter(**{f"{field}__gte": start})
+        qs = qs.filter(**{f"{field}__gte": _instant(start, _FROM)})
     if end:
-        qs = qs.filter(**{f"{field}__lte": end})
+        qs = qs.filter(**{f"{field}__lte": _instant(end, _TO)})
     return qs
 
 
@@ -401,7 +428,7 @@ def outgoing_list(
     deliveryReceipt: int | None = None,
     ptt: int | None = None,
     differedDelivery: int | None = None,
-    batchID: int | None = None,
+    batchID: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ):
     """Ids of sent messages, newest first (messages still pending are under /jobs)."""
     account = _account(request, serviceName)
@@ -596,9 +623,10 @@ def senders_delete(request, serviceName: str, sender: str):
 
 def _book(request, service_name: str, book_key: str) -> AddressBook:
     account = _account(request, service_name)
-    if not book_key.isdigit():
+    pk = _id(book_key)
+    if pk is None:
         raise Http404
-    return get_object_or_404(AddressBook, account=account, pk=int(book_key))
+    return get_object_or_404(AddressBook, account=account, pk=pk)
 
 
 def _book_form(account, name: str, instance=None) -> str:

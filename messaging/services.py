@@ -277,6 +277,9 @@ def job_cancel(*, job: SmsJob, by=None) -> bool:
             status=_Q.FAILED, error_code="CANCELLED"
         )
         PendingRecipients.objects.filter(job=job).delete()
+        # What is left to refund, read after the UPDATE locked the row: message_cancel (the
+        # API's DELETE /jobs/{id}) lowers it, maybe after the caller loaded `job`.
+        job.credits = SmsJob.objects.values_list("credits", flat=True).get(pk=job.pk)
         if job.credits > 0:
             credits_refund(
                 account=job.account,

@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
 ]
 
+handler400 = "api.errors.bad_request"
 handler404 = "api.errors.page_not_found"
 handler500 = "api.errors.server_error"

@@ -106,6 +106,20 @@ class TestSignedRequests:
         )
         assert error(api_client.get("/sms")) == (403, "INVALID_CREDENTIAL")
 
+    def test_a_key_stops_when_its_holder_leaves_the_account(self, client, account, member):
+        from accounts.models import Membership
+
+        app, secret, _ck, key = make_key(account, member)
+        signed = SignedClient(client, app.app_key, secret, key)
+        assert signed.get("/sms").status_code == 200
+        Membership.objects.filter(user=member, account=account).delete()
+        assert error(signed.get("/sms")) == (403, "INVALID_CREDENTIAL")
+
+    def test_a_key_stops_when_its_holder_is_deactivated(self, api_client, owner):
+        owner.is_active = False
+        owner.save()
+        assert error(api_client.get("/sms")) == (403, "INVALID_CREDENTIAL")
+
     def test_a_key_waiting_for_validation(self, client, account, owner):
         app, secret = services.application_create(account=account, user=owner, name="x")
         ck, key = services.credential_request(application=app, access_rules=services.READ_ONLY)
@@ -194,3 +208,29 @@ class TestTimeAndCredential:
         assert response.status_code == 404
         assert response["Content-Type"] == "application/json"
         assert response.json()["message"]
+
+
+class TestOddHeaderValues:
+    """Header values come in as Latin-1 text: anything there is a 4xx, never a server error."""
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "\u00b2",
+            "9" * 5000,
+            "\u0661\u0667\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660",
+            "-1",
+        ],
+        ids=["superscript-two", "5000-digits", "arabic-indic-digits", "negative"],
+    )
+    def test_a_timestamp_that_is_not_ascii_digits(self, api_client, value):
+        response = api_client.get("/sms", headers={"X-Ovh-Timestamp": value})
+        assert error(response) == (400, "QUERY_TIME_OUT")
+
+    def test_a_non_ascii_signature(self, api_client):
+        response = api_client.get("/sms", headers={"X-Ovh-Signature": "$1$\u00b2"})
+        assert error(response) == (400, "INVALID_SIGNATURE")
+
+    def test_a_non_ascii_application_key_with_a_real_consumer_key(self, api_client):
+        api_client.app_key = "\u00e9" + api_client.app_key[1:]
+        assert error(api_client.get("/sms")) == (403, "INVALID_CREDENTIAL")

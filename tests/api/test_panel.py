@@ -447,6 +447,7 @@ def test_the_validation_page_shows_what_is_asked(client, english, account, membe
     assert shown(body, "validate-account").startswith(account.name)
     assert "GET /sms*" in body
     assert "POST /sms/*/jobs" in body
+    assert shown(body, "validate-redirection") == "https://agenda.example.com/back?step=2"
     assert ">Validate</button>" in body
     assert ">Refuse</button>" in body
     assert '<option value="unlimited" selected>Unlimited</option>' in body

@@ -269,3 +269,74 @@ class TestIsolation:
         assert api_client.delete(f"/sms/{sn}/jobs/{job_id}").status_code == 404
         assert api_client.get(f"/sms/{sn}/outgoing/{job_id}").status_code == 404
         assert OutgoingMessage.objects.get(pk=job_id).status == OutgoingMessage.Status.QUEUED
+
+
+class TestOddInput:
+    """Odd identifiers, dates and bodies are 4xx answers in OVHcloud's JSON, never a 500."""
+
+    @pytest.mark.parametrize("slot", ["\u00b2", "9" * 5000, "1.0", "-1"])
+    def test_a_receivers_slot_id_that_is_not_a_number(self, api_client, account, sn, slot):
+        make_recipient_list(account)
+        response = _send(api_client, sn, receiversSlotId=slot)
+        assert response.status_code == 400
+        assert response.json()["errorCode"] == "INVALID_PARAMETERS"
+        assert not SmsJob.objects.exists()
+
+    @pytest.mark.parametrize("book_key", ["\u00b2", "9" * 5000])
+    def test_a_book_key_that_is_not_a_number(self, api_client, account, sn, book_key):
+        BookFactory(account=account)
+        for path in ["", "/phonebookContact"]:
+            response = api_client.get(f"/sms/{sn}/phonebooks/{book_key}{path}")
+            assert response.status_code == 404, path
+            assert response.json()["errorCode"] == "NOT_FOUND"
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "creationDatetime.from=0001-01-01T00:00:00",  # year 0 once in UTC
+            "creationDatetime.from=0001-01-01T00:00:00%2B05:00",
+            "creationDatetime.to=9999-12-31T23:59:59-14:00",  # year 10000 in UTC
+        ],
+    )
+    def test_dates_the_database_cannot_hold(self, api_client, sn, query):
+        for route in ["outgoing", "incoming"]:
+            response = api_client.get(f"/sms/{sn}/{route}?{query}")
+            assert response.status_code == 400, route
+            assert "creationDatetime" in response.json()["message"]
+
+    def test_the_widest_dates_that_fit_still_filter(self, api_client, sn):
+        query = "creationDatetime.from=0001-01-01T00:00:00Z&creationDatetime.to=9999-12-31T00:00:00"
+        assert api_client.get(f"/sms/{sn}/outgoing?{query}").json() == []
+
+    def test_a_batch_id_past_a_bigint(self, api_client, sn):
+        response = api_client.get(f"/sms/{sn}/outgoing?batchID={2**63}")
+        assert response.status_code == 400
+        assert "batchID" in response.json()["message"]
+
+    def test_a_body_over_the_upload_limit_is_a_json_400(self, api_client, sn, settings):
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+        response = _send(api_client, sn, receivers=[A] * 2000)
+        assert response.status_code == 400
+        assert response.json()["message"] == "Request body too large"
+        assert not SmsJob.objects.exists()
+
+
+class TestCancelMoney:
+    def test_cancelling_the_job_after_one_of_its_messages_refunds_only_the_rest(
+        self, api_client, account, sn
+    ):
+        """The panel loads the job, then cancels it; a DELETE /jobs/{id} can land in between.
+        The job's refund is what is left, not what the page read."""
+        from messaging import services as sending
+
+        ids = _send(api_client, sn, receivers=[A, B], differedPeriod=60).json()["ids"]
+        page_job = SmsJob.objects.get()  # read by the panel's cancel view
+        assert page_job.credits == Decimal("2.00")
+        assert api_client.delete(f"/sms/{sn}/jobs/{ids[0]}").status_code == 200
+
+        assert sending.job_cancel(job=page_job) is True
+
+        assert credits(account) == Decimal("100.00")
+        assert page_job.credits == Decimal("1.00")  # what the panel's message announces
+        refunds = CreditMovement.objects.filter(account=account, kind=CreditMovement.Kind.REFUND)
+        assert sorted(refunds.values_list("amount", flat=True)) == [Decimal("1.00")] * 2
