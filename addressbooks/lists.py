@@ -103,11 +103,23 @@ def _insert(rlist: RecipientList, numbers: list[tuple[str, str]]) -> None:
         bulk.insert(table, columns=columns, rows=rows)
 
 
-def list_create(*, account: SmsAccount, description: str, binary) -> RecipientList:
-    """Read the file, then create the list in the first free slot. Raises ListFull, ListError
-    (no valid line: the message names the first bad one) or parsers.ImportFileError."""
-    if free_slot(account) is None:
-        raise ListFull(_("The maximum number of lists has been reached."))
+def list_create(
+    *, account: SmsAccount, description: str, binary, slot: int | None = None
+) -> RecipientList:
+    """Read the file, then create the list in `slot` or the first free one. Raises ListFull
+    (no free slot, or `slot` taken), ListError (no valid line: the message names the first bad
+    one) or parsers.ImportFileError."""
+
+    def slot_to_use() -> int | None:
+        if slot is None:
+            return free_slot(account)
+        taken = RecipientList.objects.filter(account=account, slot=slot).exists()
+        return None if taken else slot
+
+    if slot is not None and not 1 <= slot <= 9:
+        raise ListError(_("The slot must be a number from 1 to 9."))
+    if slot_to_use() is None:
+        raise ListFull(_full_message(slot))
     numbers, errors, rejected = read_file(binary, account.default_region)
     if not numbers:
         if errors:
@@ -116,18 +128,24 @@ def list_create(*, account: SmsAccount, description: str, binary) -> RecipientLi
     with transaction.atomic():
         # The account row serialises the slot choice between two uploads of the same account.
         SmsAccount.objects.select_for_update().filter(pk=account.pk).first()
-        slot = free_slot(account)
-        if slot is None:
-            raise ListFull(_("The maximum number of lists has been reached."))
+        chosen = slot_to_use()
+        if chosen is None:
+            raise ListFull(_full_message(slot))
         rlist = RecipientList.objects.create(
             account=account,
-            slot=slot,
+            slot=chosen,
             description=description,
             records=len(numbers),
             report={"kind": "import", "rejected": rejected, "errors": errors},
         )
         _insert(rlist, numbers)
     return rlist
+
+
+def _full_message(slot: int | None) -> str:
+    if slot is None:
+        return _("The maximum number of lists has been reached.")
+    return _("The slot %(slot)s already holds a list.") % {"slot": slot}
 
 
 def list_delete(rlist: RecipientList) -> None:

@@ -127,3 +127,26 @@ def rule_matches(rule: dict, method: str, path: str) -> bool:
             return False
         pos = found + len(piece)
     return pos <= end
+
+
+class ApiDocument(models.Model):
+    """A file sent by a script before use (OVH: /me/document): created with a name, then its
+    content is PUT to a secret URL; a recipient list or a phonebook import reads it by id."""
+
+    application = models.ForeignKey(
+        ApiApplication, on_delete=models.CASCADE, related_name="documents"
+    )
+    name = models.CharField(_("name"), max_length=255)
+    # The secret part of putUrl and getUrl (they carry no signature, as on OVHcloud).
+    token = models.CharField(max_length=64, unique=True)
+    file = models.FileField(upload_to="api-documents/%Y/%m/", blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+
+    class Meta:
+        verbose_name = _("API document")
+        verbose_name_plural = _("API documents")
+
+    def __str__(self):
+        return self.name

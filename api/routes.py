@@ -5,10 +5,15 @@ it keeps in /outgoing once sent; a phonebook's bookKey is its id as text.
 """
 
 import re
+import tempfile
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.parse import unquote, urlsplit
 
-from django.http import Http404, HttpResponse
+from django.core.files import File
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -16,15 +21,25 @@ from ninja import NinjaAPI, Query
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyHeader
 
+from accounts.forms import AccountSettingsForm
 from accounts.models import SmsAccount
 from accounts.services import InsufficientCredits, credits_transfer
 from addressbooks import lists as recipient_lists
+from addressbooks import parsers
 from addressbooks import services as books
-from addressbooks.forms import BookForm, ContactForm
+from addressbooks.forms import (
+    BookForm,
+    ContactForm,
+    ImportForm,
+    RecipientListForm,
+    import_max_bytes,
+)
 from addressbooks.models import AddressBook, Contact, RecipientList
 from messaging import recipients as rcpt
 from messaging import services as sending
+from messaging import webhooks
 from messaging.encoding import count
+from messaging.forms import CallbackSettingsForm
 from messaging.models import (
     CallbackSettings,
     IncomingMessage,
@@ -37,7 +52,7 @@ from senders.forms import ManualSenderForm, SenderEditForm
 from senders.models import Sender
 
 from . import ovh, schemas, services
-from .models import ConsumerKey
+from .models import ApiDocument, ConsumerKey, random_key
 from .schemas import responses
 
 _Q = OutgoingMessage.Status
@@ -240,6 +255,42 @@ def _account_out(account: SmsAccount) -> dict:
 @api.get("/sms/{serviceName}", response=responses(schemas.AccountOut), tags=["sms"])
 def sms_account(request, serviceName: str):
     return _account_out(_account(request, serviceName))
+
+
+@api.put("/sms/{serviceName}", response=responses(None), tags=["sms"])
+def sms_account_update(request, serviceName: str, payload: schemas.AccountUpdate):
+    """Change the description and the callback URLs (the panel's settings forms decide)."""
+    account = _account(request, serviceName)
+    if payload.description is not None:
+        data = {
+            "description": payload.description,
+            "default_region": account.default_region,
+            "low_credit_threshold": account.low_credit_threshold or "",
+            "alert_email": account.alert_email,
+        }
+        form = AccountSettingsForm(data=data, instance=account)
+        if not form.is_valid():
+            _error(400, _form_error(form), "INVALID_PARAMETERS")
+        form.save()
+    if payload.callBack is not None or payload.stopCallBack is not None:
+        current = CallbackSettings.objects.filter(account=account).first()
+        data = {
+            "delivery_url": payload.callBack
+            if payload.callBack is not None
+            else (current.delivery_url if current else ""),
+            "stop_url": payload.stopCallBack
+            if payload.stopCallBack is not None
+            else (current.stop_url if current else ""),
+        }
+        form = CallbackSettingsForm(data=data, instance=current)
+        if not form.is_valid():
+            _error(400, _form_error(form), "INVALID_PARAMETERS")
+        row = form.save(commit=False)
+        row.account = account
+        if current is None:
+            row.secret = webhooks.new_secret()
+        row.save()
+    return _done()
 
 
 @api.post("/sms/{serviceName}/transferCredits", response=responses(None), tags=["sms"])
@@ -755,7 +806,10 @@ def receivers_list(request, serviceName: str):
 @api.get("/sms/{serviceName}/receivers/{slotId}", response=responses(schemas.ReceiverOut),
          tags=["receivers"])  # fmt: skip
 def receivers_get(request, serviceName: str, slotId: int):
-    rlist = _rlist(request, serviceName, slotId)
+    return _receiver_out(_rlist(request, serviceName, slotId))
+
+
+def _receiver_out(rlist: RecipientList) -> dict:
     return {"slotId": rlist.slot, "description": rlist.description, "records": rlist.records,
             "datetime": rlist.created_at}  # fmt: skip
 
@@ -782,3 +836,197 @@ def receivers_clean(request, serviceName: str, slotId: int, payload: schemas.Cle
 def receivers_delete(request, serviceName: str, slotId: int):
     recipient_lists.list_delete(_rlist(request, serviceName, slotId))
     return _done()
+
+
+# --- Documents (OVH /me/document) -------------------------------------------------------------
+
+DOCUMENT_LIFETIME = timedelta(days=7)
+FETCH_TIMEOUT = 10
+
+
+def _document_out(request, doc: ApiDocument) -> dict:
+    def url(name):
+        return request.build_absolute_uri(reverse(f"ovhapi:{name}", args=[doc.token]))
+
+    return {
+        "id": str(doc.pk),
+        "name": doc.name,
+        "size": doc.size,
+        "putUrl": url("document_upload"),
+        "getUrl": url("document_download"),
+        "creationDate": doc.created_at,
+        "expirationDate": doc.expires_at,
+    }
+
+
+def _documents(request):
+    return ApiDocument.objects.filter(
+        application=request.auth.application, expires_at__gt=timezone.now()
+    )
+
+
+def _document(request, document_id: str) -> ApiDocument:
+    pk = _id(document_id)
+    if pk is None:
+        raise Http404
+    return get_object_or_404(_documents(request), pk=pk)
+
+
+@api.post("/me/document", response=responses(schemas.DocumentOut), tags=["documents"])
+def document_create(request, payload: schemas.DocumentIn):
+    """Declare a file; then PUT its content to putUrl (no signature: the URL is the secret)."""
+    doc = ApiDocument.objects.create(
+        application=request.auth.application,
+        name=payload.name,
+        token=random_key(40),
+        expires_at=timezone.now() + DOCUMENT_LIFETIME,
+    )
+    return _document_out(request, doc)
+
+
+@api.get("/me/document", response=responses(list[str]), tags=["documents"])
+def document_list(request):
+    return [str(pk) for pk in _documents(request).order_by("pk").values_list("pk", flat=True)]
+
+
+@api.get("/me/document/{id}", response=responses(schemas.DocumentOut), tags=["documents"])
+def document_get(request, id: str):
+    return _document_out(request, _document(request, id))
+
+
+@api.delete("/me/document/{id}", response=responses(None), tags=["documents"])
+def document_delete(request, id: str):
+    doc = _document(request, id)
+    if doc.file:
+        doc.file.delete(save=False)
+    doc.delete()
+    return _done()
+
+
+def _by_token(token: str) -> ApiDocument:
+    return get_object_or_404(ApiDocument, token=token, expires_at__gt=timezone.now())
+
+
+@api.put("/me/document/upload/{token}", auth=None, url_name="document_upload",
+         include_in_schema=False)  # fmt: skip
+def document_upload(request, token: str):
+    doc = _by_token(token)
+    if doc.file:
+        _error(409, "This document already has its content", "ALREADY_UPLOADED")
+    limit = import_max_bytes()
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+        _error(400, f"A document cannot exceed {limit} bytes", "TOO_LARGE")
+    with tempfile.TemporaryFile() as spool:
+        size = 0
+        while chunk := request.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                _error(400, f"A document cannot exceed {limit} bytes", "TOO_LARGE")
+            spool.write(chunk)
+        spool.seek(0)
+        doc.file.save(f"{doc.pk}", File(spool), save=False)
+    doc.size = size
+    doc.save(update_fields=["file", "size"])
+    return _done()
+
+
+@api.get("/me/document/download/{token}", auth=None, url_name="document_download",
+         include_in_schema=False)  # fmt: skip
+def document_download(request, token: str):
+    doc = _by_token(token)
+    if not doc.file:
+        raise Http404
+    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=doc.name)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect could lead past the address check
+
+
+def _fetched(url: str) -> File:
+    """csvUrl: fetched once, from a public address only, within the contact-file size limit."""
+    try:
+        webhooks.check_url(url)
+    except webhooks.UnsafeURL as error:
+        _error(400, f"csvUrl cannot be used: {error}", "INVALID_PARAMETERS")
+    limit = import_max_bytes()
+    opener = urllib.request.build_opener(_NoRedirect)
+    spool = tempfile.TemporaryFile()
+    try:
+        request = urllib.request.Request(url, headers={"User-Agent": "smspanel"})
+        with opener.open(request, timeout=FETCH_TIMEOUT) as answer:
+            size = 0
+            while chunk := answer.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    _error(400, f"csvUrl: the file exceeds {limit} bytes", "TOO_LARGE")
+                spool.write(chunk)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        spool.close()
+        _error(400, f"csvUrl could not be read: {error}", "INVALID_PARAMETERS")
+    spool.seek(0)
+    # The content decides (ContactFile detects it); a URL rarely ends with a file name.
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    if not name.lower().endswith((".csv", ".txt")):
+        name = "receivers.csv"
+    upload = File(spool, name=name)
+    upload.size = size
+    return upload
+
+
+def _source_file(request, document_id: str | None, csv_url: str | None) -> File:
+    if document_id:
+        doc = _document(request, document_id)
+        if not doc.file:
+            _error(400, "This document has no content: PUT it to its putUrl first")
+        upload = File(doc.file.open("rb"), name=doc.name)
+        upload.size = doc.size
+        return upload
+    if csv_url:
+        return _fetched(csv_url)
+    _error(400, "Give documentId or csvUrl", "INVALID_PARAMETERS")
+
+
+@api.post("/sms/{serviceName}/receivers", response=responses(schemas.ReceiverOut),
+          tags=["receivers"])  # fmt: skip
+def receivers_create(request, serviceName: str, payload: schemas.ReceiverIn):
+    """A recipient list in slot slotId, from a CSV/TXT document or csvUrl (read once)."""
+    account = _account(request, serviceName)
+    if payload.autoUpdate:
+        _error(400, "autoUpdate is not supported: the file is read once", "INVALID_PARAMETERS")
+    upload = _source_file(request, payload.documentId, payload.csvUrl)
+    with upload:
+        form = RecipientListForm(data={"description": payload.description},
+                                 files={"file": upload})  # fmt: skip
+        if not form.is_valid():
+            _error(400, _form_error(form), "INVALID_PARAMETERS")
+        try:
+            rlist = recipient_lists.list_create(
+                account=account,
+                description=form.cleaned_data["description"],
+                binary=form.cleaned_data["file"],
+                slot=payload.slotId,
+            )
+        except recipient_lists.ListError as exc:
+            _error(400, str(exc), "INVALID_PARAMETERS")
+        except parsers.ImportFileError as exc:
+            _error(400, books.file_error_message(exc.code, exc.line), "INVALID_PARAMETERS")
+    return _receiver_out(rlist)
+
+
+@api.post("/sms/{serviceName}/phonebooks/{bookKey}/import", response=responses(schemas.TaskOut),
+          tags=["phonebooks"])  # fmt: skip
+def phonebooks_import(request, serviceName: str, bookKey: str, payload: schemas.ImportIn):
+    """Import a CSV, TXT or Excel document into the book, in the background."""
+    book = _book(request, serviceName, bookKey)
+    upload = _source_file(request, payload.documentId, None)
+    with upload:
+        form = ImportForm(data={}, files={"file": upload})
+        if not form.is_valid():
+            _error(400, _form_error(form), "INVALID_PARAMETERS")
+        try:
+            imp = books.import_start(book=book, upload=form.cleaned_data["file"])
+        except books.BookError as exc:
+            _error(409, str(exc), "IMPORT_RUNNING")
+    return {"taskId": imp.pk, "function": "importPhonebook", "status": "todo"}

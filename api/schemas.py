@@ -71,12 +71,6 @@ class AccountOut(Schema):
     userQuantityWithQuota: int = 0
 
 
-class AccountIn(Schema):
-    description: str | None = Field(None, max_length=100)
-    callBack: str | None = Field(None, max_length=500)
-    stopCallBack: str | None = Field(None, max_length=500)
-
-
 SenderType = Literal["alpha", "numeric", "shortcode", "virtual"]
 
 
@@ -226,3 +220,42 @@ class BlacklistOut(Schema):
 class TransferIn(Schema):
     credits: float = Field(..., gt=0, le=1_000_000_000)
     smsAccountTarget: str = Field(..., max_length=64)
+
+
+class DocumentIn(Schema):
+    name: str = Field(..., min_length=1, max_length=255)
+
+
+class DocumentOut(Schema):
+    id: str
+    name: str
+    size: int
+    putUrl: str
+    getUrl: str
+    creationDate: datetime
+    expirationDate: datetime
+    tags: list[dict] = []
+
+
+class ReceiverIn(Schema):
+    slotId: int = Field(..., ge=1, le=9)
+    description: str = Field(..., max_length=200)
+    autoUpdate: bool = False
+    csvUrl: str | None = Field(None, max_length=2000)
+    documentId: str | None = Field(None, max_length=64)
+
+
+class ImportIn(Schema):
+    documentId: str = Field(..., max_length=64)
+
+
+class TaskOut(Schema):
+    taskId: int
+    function: str
+    status: Literal["todo", "doing", "done", "error", "pause"]
+
+
+class AccountUpdate(Schema):
+    description: str | None = Field(None, max_length=100)
+    callBack: str | None = Field(None, max_length=500)
+    stopCallBack: str | None = Field(None, max_length=500)

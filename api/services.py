@@ -12,7 +12,10 @@ APP_SECRET_LENGTH = 32
 CONSUMER_KEY_LENGTH = 32
 METHODS = ("GET", "POST", "PUT", "DELETE")
 # What the panel offers when a member creates a key by hand.
-FULL_ACCESS = [{"method": m, "path": "/sms*"} for m in METHODS]
+# (/me/document carries the files that recipient lists and phonebook imports read.)
+FULL_ACCESS = [{"method": m, "path": "/sms*"} for m in METHODS] + [
+    {"method": m, "path": "/me/document*"} for m in ("GET", "POST", "DELETE")
+]
 READ_ONLY = [{"method": "GET", "path": "/sms*"}]
 
 

@@ -174,3 +174,23 @@ def test_request_a_consumer_key_then_use_it_once_validated(endpoint, account, ow
     services.credential_validate(ck, user=owner, expires_at=None)
     assert client.get("/sms") == [account.name]
     assert client.get("/auth/currentCredential")["status"] == "validated"
+
+
+def test_a_recipient_list_from_an_uploaded_document_and_from_its_url(client, account, settings):
+    import requests
+
+    settings.CALLBACKS_ALLOW_PRIVATE = True  # csvUrl points at this test server
+    doc = client.post("/me/document", name="clients.csv")
+    put = requests.put(doc["putUrl"], data=b"number\n+33612345678\n+33612345679\n", timeout=10)
+    assert put.status_code == 200
+    first = client.post(f"/sms/{account.name}/receivers", slotId=1, description="Clients",
+                        autoUpdate=False, documentId=doc["id"])  # fmt: skip
+    assert first["records"] == 2
+    second = client.post(f"/sms/{account.name}/receivers", slotId=2, description="Copie",
+                         autoUpdate=False, csvUrl=doc["getUrl"])  # fmt: skip
+    assert second["records"] == 2
+    assert client.get(f"/sms/{account.name}/receivers") == [1, 2]
+
+    report = client.post(f"/sms/{account.name}/jobs", message="Promo", receiversSlotId="2",
+                         noStopClause=True, differedPeriod=60)  # fmt: skip
+    assert sorted(report["validReceivers"]) == ["+33612345678", "+33612345679"]

@@ -340,3 +340,117 @@ class TestCancelMoney:
         assert page_job.credits == Decimal("1.00")  # what the panel's message announces
         refunds = CreditMovement.objects.filter(account=account, kind=CreditMovement.Kind.REFUND)
         assert sorted(refunds.values_list("amount", flat=True)) == [Decimal("1.00")] * 2
+
+
+def _upload(api_client, name: str, content: bytes) -> str:
+    doc = api_client.post("/me/document", {"name": name}).json()
+    put_path = doc["putUrl"].removeprefix("http://testserver")
+    response = api_client.client.put(put_path, data=content, content_type="text/csv")
+    assert response.status_code == 200, response.content
+    return doc["id"]
+
+
+class TestDocumentsAndFiles:
+    def test_a_document_then_a_recipient_list_in_the_asked_slot(self, api_client, account, sn):
+        doc_id = _upload(api_client, "clients.csv", b"number\n+33612345678\n0612345679\nbad\n")
+        assert api_client.get(f"/me/document/{doc_id}").json()["size"] == 35
+        response = api_client.post(f"/sms/{sn}/receivers", {
+            "slotId": 4, "description": "  Clients   fidèles ", "autoUpdate": False,
+            "documentId": doc_id})  # fmt: skip
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert (body["slotId"], body["description"], body["records"]) == (4, "Clients fidèles", 2)
+        rlist = account.recipient_lists.get()
+        assert rlist.slot == 4
+        taken = api_client.post(f"/sms/{sn}/receivers", {
+            "slotId": 4, "description": "Again", "documentId": doc_id})  # fmt: skip
+        assert taken.status_code == 400
+        assert "slot 4" in taken.json()["message"]
+
+    def test_a_list_whose_every_line_is_wrong_names_the_line(self, api_client, sn):
+        doc_id = _upload(api_client, "bad.csv", b"number\nhello\n")
+        response = api_client.post(f"/sms/{sn}/receivers", {
+            "slotId": 1, "description": "x", "documentId": doc_id})  # fmt: skip
+        assert response.status_code == 400
+        assert "on line 2" in response.json()["message"]
+
+    def test_an_excel_document_is_not_a_recipient_list(self, api_client, sn):
+        doc_id = _upload(api_client, "clients.xlsx", b"PK\x03\x04")
+        response = api_client.post(f"/sms/{sn}/receivers", {
+            "slotId": 1, "description": "x", "documentId": doc_id})  # fmt: skip
+        assert response.status_code == 400
+        assert ".csv" in response.json()["message"]
+
+    def test_csv_url_to_a_private_address_is_refused(self, api_client, sn):
+        response = api_client.post(f"/sms/{sn}/receivers", {
+            "slotId": 1, "description": "x", "csvUrl": "http://127.0.0.1:9/x.csv"})  # fmt: skip
+        assert response.status_code == 400
+        assert "private" in response.json()["message"]
+
+    def test_a_document_is_uploaded_once_and_within_the_size_limit(self, api_client, settings):
+        doc = api_client.post("/me/document", {"name": "a.csv"}).json()
+        put_path = doc["putUrl"].removeprefix("http://testserver")
+        settings.CONTACT_IMPORT_MAX_BYTES = 10
+        too_big = api_client.client.put(put_path, data=b"x" * 11, content_type="text/csv")
+        assert too_big.status_code == 400
+        settings.CONTACT_IMPORT_MAX_BYTES = 100
+        assert (
+            api_client.client.put(put_path, data=b"number\n", content_type="text/csv").status_code
+            == 200
+        )
+        again = api_client.client.put(put_path, data=b"number\n", content_type="text/csv")
+        assert again.status_code == 409
+
+    def test_documents_belong_to_their_application(self, api_client, client, account, owner):
+        from .conftest import SignedClient, make_key
+
+        doc_id = _upload(api_client, "a.csv", b"number\n+33612345678\n")
+        app, secret, _ck, key = make_key(account, owner)
+        other = SignedClient(client, app.app_key, secret, key)
+        assert other.get(f"/me/document/{doc_id}").status_code == 404
+        assert other.get("/me/document").json() == []
+        response = other.post(f"/sms/{account.name}/receivers", {
+            "slotId": 1, "description": "x", "documentId": doc_id})  # fmt: skip
+        assert response.status_code == 404
+
+    def test_phonebook_import_from_a_document(
+        self, api_client, account, sn, django_capture_on_commit_callbacks, monkeypatch
+    ):
+        from addressbooks import services as book_services
+        from addressbooks import tasks
+        from addressbooks.models import ContactImport
+
+        queued = []
+        monkeypatch.setattr(tasks.contact_import, "delay", queued.append)
+        book = BookFactory(account=account)
+        doc_id = _upload(
+            api_client, "c.csv", "Nom;Prénom;Mobile\nCurie;Marie;0612345678\n".encode()
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api_client.post(
+                f"/sms/{sn}/phonebooks/{book.pk}/import", {"documentId": doc_id}
+            )
+        assert response.status_code == 200, response.content
+        task = response.json()
+        assert task["status"] == "todo"
+        assert queued == [task["taskId"]]
+        book_services.contact_import_run(task["taskId"])
+        assert ContactImport.objects.get(pk=task["taskId"]).status == "done"
+        assert list(book.contacts.values_list("surname", "home_mobile")) == [("Curie", A)]
+
+
+class TestAccountUpdate:
+    def test_description_and_callbacks(self, api_client, account, sn, settings):
+        settings.CALLBACKS_ALLOW_PRIVATE = True
+        response = api_client.put(f"/sms/{sn}", {"description": "Boutique",
+                                                 "callBack": "https://example.com/dlr"})  # fmt: skip
+        assert response.status_code == 200, response.content
+        info = api_client.get(f"/sms/{sn}").json()
+        assert info["description"] == "Boutique"
+        assert info["callBack"] == "https://example.com/dlr"
+        assert info["stopCallBack"] is None
+
+    def test_a_callback_to_a_private_address_is_refused(self, api_client, sn):
+        response = api_client.put(f"/sms/{sn}", {"callBack": "http://10.0.0.1/dlr"})
+        assert response.status_code == 400
+        assert "cannot be used" in response.json()["message"]
