@@ -109,3 +109,15 @@ def consumer_key_revoke(ck: ConsumerKey) -> None:
     ConsumerKey.objects.filter(pk=ck.pk).update(
         status=ConsumerKey.Status.REVOKED, validation_token=None
     )
+
+
+def documents_purge(*, now: datetime | None = None) -> int:
+    """Delete expired API documents and their files; returns how many."""
+    from .models import ApiDocument
+
+    expired = list(ApiDocument.objects.filter(expires_at__lte=now or timezone.now()))
+    for doc in expired:
+        if doc.file:
+            doc.file.delete(save=False)
+        doc.delete()
+    return len(expired)

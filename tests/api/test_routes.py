@@ -454,3 +454,21 @@ class TestAccountUpdate:
         response = api_client.put(f"/sms/{sn}", {"callBack": "http://10.0.0.1/dlr"})
         assert response.status_code == 400
         assert "cannot be used" in response.json()["message"]
+
+
+def test_expired_documents_are_purged_with_their_files(api_client):
+    from datetime import timedelta
+
+    from api.models import ApiDocument
+    from api.services import documents_purge
+
+    doc_id = _upload(api_client, "a.csv", b"number\n+33612345678\n")
+    keep_id = _upload(api_client, "b.csv", b"number\n+33612345679\n")
+    doc = ApiDocument.objects.get(pk=doc_id)
+    storage, name = doc.file.storage, doc.file.name
+    ApiDocument.objects.filter(pk=doc_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert documents_purge() == 1
+    assert not storage.exists(name)
+    assert list(ApiDocument.objects.values_list("pk", flat=True)) == [int(keep_id)]
+    assert api_client.get(f"/me/document/{doc_id}").status_code == 404

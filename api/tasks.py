@@ -1,0 +1,10 @@
+"""Celery tasks of the API: thin, safe to run twice."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(ignore_result=True)
+def purge_documents() -> int:
+    return services.documents_purge()
