@@ -142,6 +142,7 @@ class ContactFile:
         previous_end = 0
         rows = 0
         columns = self.columns
+        width = max(index for index, _ in columns) + 1
         try:
             while True:
                 try:
@@ -154,11 +155,13 @@ class ContactFile:
                 previous_end = reader.line_num
                 if not cells:
                     continue
-                width = len(cells)
-                row = {
-                    field: (cells[index].strip() if index < width else "")
-                    for index, field in columns
-                }
+                if len(cells) >= width:
+                    row = {field: cells[index].strip() for index, field in columns}
+                else:  # a short line: the missing cells are empty
+                    row = {
+                        field: (cells[index].strip() if index < len(cells) else "")
+                        for index, field in columns
+                    }
                 if not any(row.values()):
                     continue  # ";;;;;" lines
                 rows += 1

@@ -295,7 +295,11 @@ class _Stage:
 
         def submit(chunk):
             nonlocal workers
-            numbers = [tuple(row.get(f, "") for f in columns) for _, row in chunk]
+            a, b, c, d = columns  # unrolled: this runs once per line of the file
+            numbers = [
+                (row.get(a, ""), row.get(b, ""), row.get(c, ""), row.get(d, ""))
+                for _, row in chunk
+            ]
             if workers is not None:
                 try:
                     future = workers.submit(validation.validate_chunk, region, numbers)

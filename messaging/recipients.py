@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneNumber, PhoneNumberType
 
+from .numbertype import number_type
+
 # Entries are separated by new lines, commas or semicolons; spaces, dots and dashes inside
 # a number are allowed ("06 12 34 56 78").
 _SEPARATORS = re.compile(r"[\n\r,;]+")
@@ -89,14 +91,14 @@ def normalise(raw: str, default_region: str, *, allow_landline: bool = False) ->
         return NOT_A_NUMBER
     # number_type() is UNKNOWN exactly when is_valid_number() is false: one check, not two.
     parsed = _fast_international(compact) if compact[0] == "+" and compact[1] != "0" else None
-    kind = phonenumbers.number_type(parsed) if parsed else PhoneNumberType.UNKNOWN
+    kind = number_type(parsed) if parsed else PhoneNumberType.UNKNOWN
     if kind == PhoneNumberType.UNKNOWN:
         # The slow path also knows national prefixes written after the country code (+7 8…).
         try:
             parsed = phonenumbers.parse(compact, default_region)
         except phonenumbers.NumberParseException:
             return NOT_A_NUMBER
-        kind = phonenumbers.number_type(parsed)
+        kind = number_type(parsed)
     if kind == PhoneNumberType.UNKNOWN:
         return INVALID
     if kind in _NOT_SMS_TYPES and not allow_landline:

@@ -1,0 +1,62 @@
+"""messaging.numbertype.number_type answers exactly what phonenumbers.number_type does."""
+
+import random
+
+import phonenumbers
+import pytest
+from phonenumbers import PhoneNumberType
+
+from messaging.numbertype import number_type
+
+TYPES = [
+    PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE,
+    PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST, PhoneNumberType.VOIP,
+    PhoneNumberType.PERSONAL_NUMBER, PhoneNumberType.PAGER, PhoneNumberType.UAN,
+    PhoneNumberType.VOICEMAIL,
+]  # fmt: skip
+
+
+def examples():
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in TYPES:
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                yield example
+    for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS):
+        example = phonenumbers.example_number_for_non_geo_entity(code)
+        if example is not None:
+            yield example
+
+
+def test_every_example_number_of_every_region_and_type():
+    numbers = list(examples())
+    assert len(numbers) > 1000
+    for number in numbers:
+        assert number_type(number) == phonenumbers.number_type(number), number
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_numbers_near_the_examples(seed):
+    """Examples with random digits changed, lengthened or shortened: valid and invalid ones,
+    every type, leading zeros (Italy) included."""
+    rng = random.Random(seed)
+    numbers = list(examples())
+    kinds = set()
+    for _ in range(20_000):
+        base = rng.choice(numbers)
+        digits = list(phonenumbers.national_significant_number(base))
+        for _ in range(rng.randint(1, 3)):
+            digits[rng.randrange(len(digits))] = str(rng.randrange(10))
+        if rng.random() < 0.2:
+            digits.append(str(rng.randrange(10)))
+        elif rng.random() < 0.2 and len(digits) > 3:
+            digits.pop()
+        text = f"+{base.country_code}{''.join(digits)}"
+        try:
+            number = phonenumbers.parse(text)
+        except phonenumbers.NumberParseException:
+            continue
+        expected = phonenumbers.number_type(number)
+        kinds.add(expected)
+        assert number_type(number) == expected, text
+    assert {PhoneNumberType.UNKNOWN, PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE} <= kinds
