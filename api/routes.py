@@ -165,6 +165,12 @@ def _id(text: str) -> int | None:
     return int(text) if _ID.fullmatch(text) else None
 
 
+def _column(request, service_name: str, model, field: str, order: str = "") -> list:
+    """One field of the account's rows of `model`: the id lists OVHcloud's GET routes return."""
+    rows = model.objects.filter(account=_account(request, service_name))
+    return list(rows.order_by(order or field).values_list(field, flat=True))
+
+
 def _account(request, service_name: str) -> SmsAccount:
     """The key's account, fresh from the database; any other service name is unknown."""
     ck: ConsumerKey = request.auth
@@ -559,12 +565,7 @@ def incoming_delete(request, serviceName: str, id: int):
 
 @api.get("/sms/{serviceName}/blacklists", response=responses(list[str]), tags=["blacklists"])
 def blacklists_list(request, serviceName: str):
-    account = _account(request, serviceName)
-    return list(
-        StopListEntry.objects.filter(account=account)
-        .order_by("-id")
-        .values_list("number", flat=True)
-    )
+    return _column(request, serviceName, StopListEntry, "number", order="-id")
 
 
 def _stop_entry(request, service_name: str, number: str) -> StopListEntry:
@@ -606,9 +607,7 @@ def _sender(request, service_name: str, name: str) -> Sender:
 
 @api.get("/sms/{serviceName}/senders", response=responses(list[str]), tags=["senders"])
 def senders_list(request, serviceName: str):
-    account = _account(request, serviceName)
-    return list(Sender.objects.filter(account=account).order_by("sender").values_list(
-        "sender", flat=True))  # fmt: skip
+    return _column(request, serviceName, Sender, "sender")
 
 
 @api.post("/sms/{serviceName}/senders", response=responses(schemas.SenderOut), tags=["senders"])
@@ -798,9 +797,7 @@ def _rlist(request, service_name: str, slot: int) -> RecipientList:
 
 @api.get("/sms/{serviceName}/receivers", response=responses(list[int]), tags=["receivers"])
 def receivers_list(request, serviceName: str):
-    account = _account(request, serviceName)
-    return list(RecipientList.objects.filter(account=account).order_by("slot").values_list(
-        "slot", flat=True))  # fmt: skip
+    return _column(request, serviceName, RecipientList, "slot")
 
 
 @api.get("/sms/{serviceName}/receivers/{slotId}", response=responses(schemas.ReceiverOut),

@@ -11,7 +11,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +31,7 @@ from django.test import Client, override_settings  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
 from accounts.access import account_view  # noqa: E402
+from bench.timing import measure  # noqa: E402
 
 
 def hello(request):
@@ -49,16 +49,6 @@ urlpatterns = [
     path("sms/<str:service>/hello/", account_hello),
     path("", include("smspanel.urls")),
 ]
-
-
-def measure(fn, seconds: float) -> float:
-    for _ in range(20):  # warm up
-        fn()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        fn()
-        n += 1
-    return n / (time.perf_counter() - start)
 
 
 def main():

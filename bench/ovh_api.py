@@ -31,22 +31,14 @@ from django.http import HttpResponse  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
+from bench.timing import measure  # noqa: E402
+
 
 def hello(request):
     return HttpResponse("hello")
 
 
 urlpatterns = [path("hello/", hello), path("", include("smspanel.urls"))]
-
-
-def measure(fn, seconds: float) -> float:
-    for _ in range(20):
-        fn()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        fn()
-        n += 1
-    return n / (time.perf_counter() - start)
 
 
 def main():
