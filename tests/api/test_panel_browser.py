@@ -113,3 +113,10 @@ def test_a_script_asks_for_a_key_and_a_person_validates_it(
     assert client.get("/auth/currentCredential")["rules"] == [{"method": "GET", "path": "/sms*"}]
     with pytest.raises(ovh.exceptions.NotGrantedCall):
         client.post("/sms/estimate", message="x", noStopClause=True, senderType="alpha")
+
+
+def test_the_api_documentation_page_lists_the_routes(page, live_server):
+    page.goto(f"{live_server.url}/1.0/docs")
+    expect(page.get_by_text("/1.0/sms/{serviceName}/jobs").first).to_be_visible()
+    expect(page.get_by_text("/1.0/auth/credential").first).to_be_visible()
+    page.screenshot(path=SCREENSHOT.replace(".png", "-docs.png"))
