@@ -3,6 +3,7 @@
 import codecs
 import csv
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -245,6 +246,9 @@ def test_upload_queues_the_import_and_the_page_polls(
     polled = owner_client.get(url("import_status", account.name, imp.pk), HTTP_HX_REQUEST="true")
     assert polled.status_code == 286
     assert "every 1s" not in polled.content.decode()
+    # The heading's contact count is swapped in too (out of band).
+    assert re.search(r'<small id="book-count"[^>]*hx-swap-oob="true">\s*1 contact\s*<',
+                     polled.content.decode())  # fmt: skip
 
 
 def test_an_excel_workbook_is_accepted_and_imported(

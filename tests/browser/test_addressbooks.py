@@ -38,6 +38,7 @@ def test_import_a_file_then_send_to_the_book(page, live_server, owner, account, 
         page.get_by_role("button", name="Importer").click()
         expect(page.locator("main")).to_contain_text("3 contacts importés")
         expect(page.locator("#contacts")).to_contain_text("Dupont; Jr")
+        expect(page.get_by_test_id("book-count")).to_have_text("3 contacts")
         page.get_by_role("link", name="Voir le rapport").click()
         expect(page.locator("main")).to_contain_text("12345")
         page.screenshot(path="var/screenshots/import-report.png", full_page=True)
