@@ -48,7 +48,12 @@ from messaging.models import (
     StopListEntry,
 )
 from senders import services as sender_services
-from senders.forms import ManualSenderForm, SenderEditForm
+from senders.forms import (
+    ManualSenderForm,
+    SenderEditForm,
+    domain_candidates,
+    profile_candidates,
+)
 from senders.models import Sender
 
 from . import ovh, schemas, services
@@ -610,10 +615,47 @@ def senders_list(request, serviceName: str):
     return _column(request, serviceName, Sender, "sender")
 
 
+def _available(account) -> dict[str, tuple[str, str]]:
+    """Senders the account may enable at once: name -> (OVH referer, where it comes from)."""
+    found = {name: ("nichandle", origin) for name, origin in profile_candidates(account).items()}
+    for name, origin in domain_candidates(account).items():
+        found.setdefault(name, ("domain", origin))
+    return found
+
+
+@api.get("/sms/{serviceName}/sendersAvailableForValidation",
+         response=responses(list[schemas.SenderAvailable]), tags=["senders"])  # fmt: skip
+def senders_available(request, serviceName: str, referer: str | None = None):
+    """Names taken from the holders' profiles (nichandle) or their domains (domain)."""
+    account = _account(request, serviceName)
+    return [
+        {"sender": name, "referer": kind}
+        for name, (kind, _origin) in _available(account).items()
+        if referer in (None, kind)
+    ]
+
+
 @api.post("/sms/{serviceName}/senders", response=responses(schemas.SenderOut), tags=["senders"])
 def senders_create(request, serviceName: str, payload: schemas.SenderIn):
-    """Request a sender name; staff validate it (status waitingValidation until then)."""
+    """Request a sender name; staff validate it (status waitingValidation until then). With
+    reason "sendersAvailableForValidation", a name from that list is enabled at once."""
     account = _account(request, serviceName)
+    if payload.reason == "sendersAvailableForValidation":
+        available = _available(account)
+        if payload.sender not in available:
+            _error(400, f"{payload.sender} is not available for validation", "INVALID_SENDER")
+        kind, origin = available[payload.sender]
+        try:
+            sender = sender_services.sender_create_validated(
+                account=account,
+                sender=payload.sender,
+                referer=Sender.Referer.NIC if kind == "nichandle" else Sender.Referer.DOMAIN,
+                origin=origin,
+                description=(payload.description or "")[:40],
+            )
+        except sender_services.SenderError as exc:
+            _error(400, str(exc), "INVALID_PARAMETERS")
+        return _sender_out(sender)
     form = ManualSenderForm(
         data={
             "sender": payload.sender,

@@ -152,6 +152,11 @@ class SenderUpdate(Schema):
     status: Literal["enable", "disable"] | None = None
 
 
+class SenderAvailable(Schema):
+    sender: str
+    referer: Literal["domain", "nichandle"]
+
+
 class SenderOut(Schema):
     sender: str
     description: str

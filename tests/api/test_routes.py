@@ -472,3 +472,33 @@ def test_expired_documents_are_purged_with_their_files(api_client):
     assert not storage.exists(name)
     assert list(ApiDocument.objects.values_list("pk", flat=True)) == [int(keep_id)]
     assert api_client.get(f"/me/document/{doc_id}").status_code == 404
+
+
+class TestSendersAvailableForValidation:
+    def test_profile_and_domain_names_are_offered_then_enabled_at_once(self, api_client, account,
+                                                                       owner, sn):  # fmt: skip
+        from senders.models import Domain
+
+        owner.company = "Boulangerie Martin"
+        owner.save()
+        Domain.objects.create(account=account, name="exemple.fr")
+        offered = api_client.get(f"/sms/{sn}/sendersAvailableForValidation").json()
+        names = {o["sender"]: o["referer"] for o in offered}
+        assert "nichandle" in names.values() and "domain" in names.values()
+        only_domains = api_client.get(f"/sms/{sn}/sendersAvailableForValidation?referer=domain")
+        assert {o["referer"] for o in only_domains.json()} == {"domain"}
+
+        name = next(n for n, kind in names.items() if kind == "domain")
+        created = api_client.post(f"/sms/{sn}/senders", {
+            "sender": name, "reason": "sendersAvailableForValidation"})  # fmt: skip
+        assert created.status_code == 200, created.content
+        assert created.json()["status"] == "enable"
+        assert Sender.objects.get(account=account, sender=name).status == Sender.Status.ENABLE
+        assert name not in {o["sender"] for o in
+                            api_client.get(f"/sms/{sn}/sendersAvailableForValidation").json()}  # fmt: skip
+
+    def test_a_name_not_offered_is_refused(self, api_client, account, sn):
+        response = api_client.post(f"/sms/{sn}/senders", {
+            "sender": "IMPOTS", "reason": "sendersAvailableForValidation"})  # fmt: skip
+        assert response.status_code == 400
+        assert not Sender.objects.exists()
