@@ -71,25 +71,38 @@ def _signed_urls(request) -> list[str]:
 
 
 def _throttle(ck: ConsumerKey) -> None:
-    limit = settings.API_RATE_LIMIT
+    _count_or_refuse(f"key:{ck.pk}", settings.API_RATE_LIMIT, 1, "this consumer key")
+
+
+# POST /auth/credential needs only an application key: a few requests a minute per application.
+CREDENTIAL_REQUESTS_PER_MINUTE = 20
+
+
+def throttle_credential_requests(app: ApiApplication) -> None:
+    _count_or_refuse(f"credential:{app.pk}", CREDENTIAL_REQUESTS_PER_MINUTE, 60, "this application")
+
+
+def _count_or_refuse(name: str, limit: int, period: int, who: str) -> None:
+    """A fixed-window counter in the cache (shared by every process); 429 past `limit`."""
     if not limit:
         return
     now = time.time()
-    window = int(now)
-    key = f"api-rate:{ck.pk}:{window}"
-    if cache.add(key, 1, timeout=5):
+    window = int(now // period)
+    key = f"api-rate:{name}:{window}"
+    if cache.add(key, 1, timeout=period + 5):
         count = 1
     else:
         try:
             count = cache.incr(key)
         except ValueError:  # the window expired between add() and incr()
-            cache.add(key, 1, timeout=5)
+            cache.add(key, 1, timeout=period + 5)
             count = 1
     if count > limit:
-        retry = max(1, int(window + 1 - now + 0.999))
+        retry = max(1, int((window + 1) * period - now + 0.999))
+        unit = "second" if period == 1 else f"{period} seconds"
         raise OvhError(
             429,
-            f"Too many requests: this consumer key is limited to {limit} requests per second",
+            f"Too many requests: {who} is limited to {limit} requests per {unit}",
             "QUERY_RATE_LIMIT",
             headers={"Retry-After": str(retry)},
         )

@@ -202,6 +202,7 @@ def auth_time(request):
 def auth_credential(request, payload: schemas.CredentialIn):
     """Ask for a consumer key; a member of the account validates it at validationUrl."""
     app = ovh.application_from(request)
+    ovh.throttle_credential_requests(app)
     redirection = payload.redirection or ""
     if redirection and not redirection.startswith(("http://", "https://")):
         _error(400, "redirection must be an http(s) URL", "INVALID_PARAMETERS")

@@ -1,6 +1,6 @@
 """Issuing, validating and revoking API credentials."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -121,3 +121,16 @@ def documents_purge(*, now: datetime | None = None) -> int:
             doc.file.delete(save=False)
         doc.delete()
     return len(expired)
+
+
+# A credential asked through POST /auth/credential waits this long for a member's answer.
+PENDING_LIFETIME = timedelta(days=1)
+
+
+def pending_credentials_purge(*, now: datetime | None = None) -> int:
+    """Forget the credentials nobody validated in time; returns how many."""
+    cutoff = (now or timezone.now()) - PENDING_LIFETIME
+    deleted, _ = ConsumerKey.objects.filter(
+        status=ConsumerKey.Status.PENDING, created_at__lt=cutoff
+    ).delete()
+    return deleted

@@ -6,5 +6,6 @@ from . import services
 
 
 @shared_task(ignore_result=True)
-def purge_documents() -> int:
-    return services.documents_purge()
+def purge() -> int:
+    """Expired documents and credentials nobody validated."""
+    return services.documents_purge() + services.pending_credentials_purge()

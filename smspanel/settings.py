@@ -178,7 +178,7 @@ CELERY_BEAT_SCHEDULE = {
     "simulator-tick": {"task": "messaging.tasks.simulator_tick", "schedule": 1.0},
     "customer-callbacks": {"task": "messaging.tasks.send_customer_callbacks", "schedule": 5.0},
     "stale-imports": {"task": "addressbooks.tasks.recover_stale_imports", "schedule": 60.0},
-    "api-documents": {"task": "api.tasks.purge_documents", "schedule": 3600.0},
+    "api-purge": {"task": "api.tasks.purge", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

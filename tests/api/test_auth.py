@@ -234,3 +234,29 @@ class TestOddHeaderValues:
     def test_a_non_ascii_application_key_with_a_real_consumer_key(self, api_client):
         api_client.app_key = "\u00e9" + api_client.app_key[1:]
         assert error(api_client.get("/sms")) == (403, "INVALID_CREDENTIAL")
+
+
+class TestCredentialRequestLimits:
+    def test_an_application_may_ask_for_a_few_credentials_a_minute(self, client, account, owner):
+        from api.ovh import CREDENTIAL_REQUESTS_PER_MINUTE
+
+        app, _secret = services.application_create(account=account, user=owner, name="x")
+        body = {"accessRules": [{"method": "GET", "path": "/sms"}]}
+        statuses = [
+            client.post("/1.0/auth/credential", body, content_type="application/json",
+                        headers={"X-Ovh-Application": app.app_key}).status_code
+            for _ in range(CREDENTIAL_REQUESTS_PER_MINUTE + 2)
+        ]  # fmt: skip
+        assert statuses.count(200) <= CREDENTIAL_REQUESTS_PER_MINUTE
+        assert statuses[-1] == 429
+        assert ConsumerKey.objects.count() == statuses.count(200)
+
+    def test_credentials_nobody_validated_are_purged_after_a_day(self, account, owner):
+        app, _secret = services.application_create(account=account, user=owner, name="x")
+        old, _key = services.credential_request(application=app, access_rules=services.READ_ONLY)
+        fresh, _key = services.credential_request(application=app, access_rules=services.READ_ONLY)
+        ConsumerKey.objects.filter(pk=old.pk).update(
+            created_at=timezone.now() - timedelta(days=1, seconds=1)
+        )
+        assert services.pending_credentials_purge() == 1
+        assert list(ConsumerKey.objects.values_list("pk", flat=True)) == [fresh.pk]
