@@ -39,7 +39,7 @@ from messaging import recipients as rcpt
 from messaging import services as sending
 from messaging import webhooks
 from messaging.encoding import count
-from messaging.forms import CallbackSettingsForm
+from messaging.forms import CallbackSettingsForm, collect_recipients
 from messaging.models import (
     CallbackSettings,
     IncomingMessage,
@@ -326,10 +326,12 @@ def transfer_credits(request, serviceName: str, payload: schemas.TransferIn):
 
 
 def _receivers(account, payload: schemas.JobIn) -> rcpt.ParsedRecipients:
+    """The send form's recipients (collect_recipients): typed numbers, then a list's."""
     if payload.receiversDocumentUrl:
         _error(400, "receiversDocumentUrl is not supported: use receivers or receiversSlotId")
-    parsed = rcpt.ParsedRecipients()
-    parsed.add(payload.receivers or [], account.default_region, "api")
+    if not payload.receivers and not payload.receiversSlotId:
+        _error(400, "Give receivers or receiversSlotId", "INVALID_PARAMETERS")
+    lists = []
     if payload.receiversSlotId:
         slot = payload.receiversSlotId
         slot_id = _id(slot)
@@ -340,12 +342,10 @@ def _receivers(account, payload: schemas.JobIn) -> rcpt.ParsedRecipients:
         )
         if rlist is None:
             _error(400, f"Invalid receiversSlotId: {slot}", "INVALID_PARAMETERS")
-        parsed.add(
-            recipient_lists.list_numbers(rlist), account.default_region, f"list:{rlist.slot}"
-        )
-    if not payload.receivers and not payload.receiversSlotId:
-        _error(400, "Give receivers or receiversSlotId", "INVALID_PARAMETERS")
-    return parsed
+        lists.append(rlist)
+    return collect_recipients(
+        account=account, typed="\n".join(payload.receivers or []), lists=lists
+    )
 
 
 @api.post("/sms/{serviceName}/jobs", response=responses(schemas.SendingReport), tags=["jobs"])
