@@ -177,11 +177,12 @@ def _column(request, service_name: str, model, field: str, order: str = "") -> l
 
 
 def _account(request, service_name: str) -> SmsAccount:
-    """The key's account, fresh from the database; any other service name is unknown."""
-    ck: ConsumerKey = request.auth
-    if ck.application.account.name != service_name:
+    """The key's account, read with the key at the start of this request (money moves through
+    conditional updates, never through this object); any other service name is unknown."""
+    account = request.auth.application.account
+    if account.name != service_name:
         raise Http404
-    return SmsAccount.objects.get(pk=ck.application.account_id)
+    return account
 
 
 def _user(request):
