@@ -5,7 +5,33 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
-from .models import Membership, SmsAccount
+from .fastload import Prepared
+from .models import Membership, SmsAccount, User
+
+# The lookup behind every page under an account (see fastload for why it is not a queryset).
+MEMBERSHIP = Prepared(
+    lambda q, tables, columns: (
+        f"SELECT {columns[0]}, {columns[1]} FROM {tables[0]} t0 "
+        f"INNER JOIN {tables[1]} t1 ON t1.{q(SmsAccount._meta.pk.column)} = "
+        f"t0.{q(Membership.account.field.column)} "
+        f"INNER JOIN {q(User._meta.db_table)} u ON u.{q(User._meta.pk.column)} = "
+        f"t0.{q(Membership.user.field.column)} "
+        f"WHERE u.{q(User._meta.pk.column)} = %s AND u.{q('is_active')} AND t1.{q('name')} = %s"
+    ),
+    Membership,
+    SmsAccount,
+)
+
+
+def membership_find(user_id: int, service: str) -> Membership | None:
+    """The active user's membership of the account named `service`, its account loaded, or
+    None."""
+    found = MEMBERSHIP.first([user_id, service])
+    if found is None:
+        return None
+    membership, account = found
+    Membership.account.field.set_cached_value(membership, account)
+    return membership
 
 
 def account_view(view):
@@ -15,11 +41,7 @@ def account_view(view):
     @login_required
     @wraps(view)
     def wrapper(request, service, *args, **kwargs):
-        membership = (
-            Membership.objects.select_related("account")
-            .filter(user=request.user, account__name=service)
-            .first()
-        )
+        membership = membership_find(request.user.pk, service)
         if membership is None:
             raise Http404("No such SMS account")
         request.account: SmsAccount = membership.account

@@ -47,7 +47,7 @@ def signup(request: HttpRequest):
         with transaction.atomic():
             user = form.save()
             account = services.account_open(user=user, free_credits=settings.SIGNUP_FREE_CREDITS)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user)
         messages.success(
             request,
             _("Welcome! Your SMS account %(name)s is ready with %(credits)s free credits.")

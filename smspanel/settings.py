@@ -116,8 +116,15 @@ SQLITE_OPTIONS = {
         "PRAGMA foreign_keys=ON;"
     ),
 }
+# Connections are kept between requests (checked before reuse): opening one, with the PRAGMAs
+# above on SQLite, costs more server time than a whole page of the panel (bench/counter_http.py).
+CONN_MAX_AGE = 600
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"], conn_max_age=CONN_MAX_AGE, conn_health_checks=True
+        )
+    }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 else:
@@ -126,6 +133,8 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             "OPTIONS": dict(SQLITE_OPTIONS),
+            "CONN_MAX_AGE": CONN_MAX_AGE,
+            "CONN_HEALTH_CHECKS": True,
             # A file, not memory: the end-to-end tests share it with a real Celery worker.
             "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
         }
@@ -153,8 +162,8 @@ CACHES = {
     }
 }
 
-# Sessions are read from Redis and written through to the database.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in the database, read with a prepared query (see accounts.sessions).
+SESSION_ENGINE = "accounts.sessions"
 
 CELERY_RESULT_BACKEND = None
 # Several deployments (or a test run beside a dev server) can share one Redis by queue name.
@@ -179,6 +188,7 @@ CELERY_BEAT_SCHEDULE = {
     "customer-callbacks": {"task": "messaging.tasks.send_customer_callbacks", "schedule": 5.0},
     "stale-imports": {"task": "addressbooks.tasks.recover_stale_imports", "schedule": 60.0},
     "api-purge": {"task": "api.tasks.purge", "schedule": 3600.0},
+    "clear-sessions": {"task": "accounts.tasks.clear_expired_sessions", "schedule": 86400.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -223,6 +233,7 @@ SMS_CALLBACK_SECRET = os.environ.get("SMS_CALLBACK_SECRET", SECRET_KEY)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountsBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"

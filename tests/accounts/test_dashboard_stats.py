@@ -229,8 +229,8 @@ def test_the_dashboard_stats_cost_two_queries(owner_client, account, django_asse
         add(account, "delivered", timezone.now() - timedelta(days=days))
 
     for period in ("today", "7d", "all"):
-        # user, membership, account switcher, movements, period figures, chart
-        with django_assert_max_num_queries(6):
+        # session, user, membership, account switcher, movements, period figures, chart
+        with django_assert_max_num_queries(7):
             response = owner_client.get(f"/sms/{account.name}/", {"period": period})
         assert response.status_code == 200
 
