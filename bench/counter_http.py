@@ -1,7 +1,12 @@
-"""The counter next to a bare view through a real server: gunicorn (2 sync workers) on
-loopback, a logged-in session, client threads opening one connection per request.
+"""The live counter next to a bare "hello" view through a real server: gunicorn (2 sync workers,
+the production setup) on loopback, SQLite, a signed-in customer, client threads opening one
+connection per request (as the sync workers close them). Each case also prints the workers'
+CPU time per request, read from /proc.
 
-Needs a Redis for the sessions' cache: REDIS_URL (default redis://127.0.0.1:6379/14).
+Cases: the bare view; the cheapest page under an account (session, user and membership
+lookups, nothing else); the counter while typing (a 1,000-character message, with the token the
+compose page gives, as the browser posts it); the counter with 10 recipients (the estimate,
+through the session).
 
     .venv/bin/python bench/counter_http.py [--seconds 5] [--threads 4]
 """
@@ -38,16 +43,36 @@ import django  # noqa: E402
 django.setup()
 
 PORT = 8765
-HELLO = '''from django.http import HttpResponse
+URLS = """from django.http import HttpResponse
 from django.urls import include, path
+
+from accounts.access import account_view
 
 
 def hello(request):
     return HttpResponse("hello")
 
 
-urlpatterns = [path("hello/", hello), path("", include("smspanel.urls"))]
-'''
+@account_view
+def account_hello(request):
+    return HttpResponse(f"hello {request.account.name}")
+
+
+urlpatterns = [
+    path("hello/", hello),
+    path("sms/<str:service>/hello/", account_hello),
+    path("", include("smspanel.urls")),
+]
+"""
+
+
+def workers_cpu(server_pid: int) -> float:
+    """User + system CPU seconds of the server's processes."""
+    ticks = 0
+    for pid in subprocess.check_output(["pgrep", "-g", str(server_pid)]).split():
+        fields = Path(f"/proc/{int(pid)}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -62,13 +87,15 @@ def main():
 
     from accounts import services
     from accounts.models import User
+    from messaging.views import counter_token
 
     call_command("migrate", verbosity=0)
     user = User.objects.create_user("bench@example.com", "bench-pass-123")
     account = services.account_open(user=user, free_credits=100)
     client = Client()
-    client.force_login(user)  # the session lands in the database and Redis
+    client.force_login(user)  # the session lands in the database the server reads
     session = client.cookies["sessionid"].value
+    token = counter_token(user, account)  # what the compose page puts in its form
     csrf_secret = _get_new_csrf_string()
     headers = {
         "Cookie": f"sessionid={session}; csrftoken={csrf_secret}",
@@ -76,7 +103,7 @@ def main():
         "HX-Request": "true",
     }
 
-    Path(HERE, "bench_http_urls.py").write_text(HELLO)
+    Path(HERE, "bench_http_urls.py").write_text(URLS)
     Path(HERE, "bench_http_settings.py").write_text(
         "from smspanel.settings import *  # noqa: F403\nROOT_URLCONF = 'bench_http_urls'\n"
     )
@@ -88,26 +115,31 @@ def main():
         env=env, start_new_session=True,
     )  # fmt: skip
     message = ("Bonjour Camille, votre commande 4512 est prete. " * 25)[:1000]
-    body = urlencode({"message": message})
+    receivers = "\n".join(f"+3361234{i:04d}" for i in range(10))
+    typing = urlencode({"message": message, "counter_token": token})
+    estimate = urlencode({"message": message, "counter_token": token, "receivers": receivers})
 
-    def call(path: str, post: bool) -> None:
+    def call(path: str, body: str | None, expect: str = "") -> None:
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-        if post:
+        if body is not None:
             conn.request("POST", path, body, {**headers,
                          "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
         else:
             conn.request("GET", path, headers=headers)
         answer = conn.getresponse()
-        answer.read()
+        content = answer.read()
         conn.close()
         assert answer.status == 200, answer.status
+        assert expect.encode() in content, content[:300]
 
-    def rate(path: str, post: bool) -> float:
+    def rate(path: str, body: str | None) -> tuple[float, float]:
+        """Requests per second, and the server's CPU microseconds per request."""
         done, stop = [0] * args.threads, time.time() + args.seconds
+        cpu = workers_cpu(server.pid)
 
         def loop(i):
             while time.time() < stop:
-                call(path, post)
+                call(path, body)
                 done[i] += 1
 
         threads = [threading.Thread(target=loop, args=(i,)) for i in range(args.threads)]
@@ -115,26 +147,34 @@ def main():
             t.start()
         for t in threads:
             t.join()
-        return sum(done) / args.seconds
+        cpu = workers_cpu(server.pid) - cpu
+        return sum(done) / args.seconds, cpu / sum(done) * 1e6
 
+    counter_url = f"/sms/{account.name}/send/counter/"
     try:
         for _ in range(50):
             try:
-                call("/hello/", False)
+                call("/hello/", None)
                 break
             except OSError:
                 time.sleep(0.1)
-        counter_url = f"/sms/{account.name}/send/counter/"
-        call(counter_url, True)
-        bare = rate("/hello/", False)
-        counter = rate(counter_url, True)
+        call(counter_url, typing, 'data-testid="segments">7<')
+        call(counter_url, estimate, 'data-testid="estimate-recipients">10<')
+        results = {
+            "bare hello view": rate("/hello/", None),
+            "hello under an account (auth only)": rate(f"/sms/{account.name}/hello/", None),
+            "counter while typing, 1,000 chars": rate(counter_url, typing),
+            "counter, 1,000 chars + 10 recipients": rate(counter_url, estimate),
+        }
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     print(f"gunicorn, 2 sync workers, loopback, {args.threads} client threads, "
-          f"{args.seconds:.0f} s per case, SQLite, cached_db sessions on Redis")  # fmt: skip
-    print(f"bare hello view              {bare:8.0f} req/s")
-    print(f"counter, 1,000-char message  {counter:8.0f} req/s   {counter / bare:6.1%} of bare view")
+          f"{args.seconds:.0f} s per case, SQLite, database sessions")  # fmt: skip
+    base = results["bare hello view"][0]
+    for name, (rps, cpu) in results.items():
+        print(f"{name:38s} {rps:7.0f} req/s  {rps / base:6.1%} of bare view   "
+              f"server CPU {cpu:5.0f} µs/request")  # fmt: skip
 
 
 if __name__ == "__main__":

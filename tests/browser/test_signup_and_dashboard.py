@@ -61,6 +61,11 @@ def test_the_counter_follows_typing_with_euro_and_emoji(page, live_server, owner
     page.fill("#id_password", "secret-pass-123")
     page.get_by_role("button", name="Se connecter").click()
     page.goto(f"{live_server.url}/sms/{account.name}/send/")
+    counter_posts = []
+    page.on(
+        "request",
+        lambda r: "/send/counter/" in r.url and counter_posts.append(r.post_data_json or {}),
+    )
 
     segments = page.get_by_test_id("segments")
     encoding = page.get_by_test_id("encoding")
@@ -89,6 +94,8 @@ def test_the_counter_follows_typing_with_euro_and_emoji(page, live_server, owner
     expect(segments).to_have_text("1")
     expect(remaining).to_have_text("6")
     page.screenshot(path="var/screenshots/counter.png", full_page=True)
+    # Each keystroke pause posted the whole form with the counter's token (the fast path).
+    assert counter_posts and all(p.get("counter_token") for p in counter_posts)
 
 
 def test_smart_replace_button_replaces_typographic_characters(page, live_server, owner, account):
