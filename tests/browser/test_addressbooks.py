@@ -44,7 +44,9 @@ def test_import_a_file_then_send_to_the_book(page, live_server, owner, account, 
         page.screenshot(path="var/screenshots/import-report.png", full_page=True)
         assert Contact.objects.count() == 3
 
-        page.get_by_role("link", name="Envoyer un SMS").first.click()
+        page.get_by_role("navigation", name="Rubriques du compte").get_by_role(
+            "link", name="SMS"
+        ).click()  # the section opens on Envoyer
         page.get_by_label("Clients").check()
         page.locator("#id_message").fill("Joyeuses fêtes !")
         page.check("#id_no_stop_clause")

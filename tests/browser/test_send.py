@@ -93,6 +93,10 @@ def test_a_stop_reply_lists_the_number_and_the_next_send_skips_it(
         deliver_due_events(now=timezone.now() + timedelta(hours=1))
         page.get_by_role("link", name="Liste STOP").click()
         expect(page.get_by_test_id("stop-row")).to_contain_text("+33612345678")
+        # Received SMS are in the SMS section, with its own row of links.
+        page.get_by_role("navigation", name="Rubriques du compte").get_by_role(
+            "link", name="SMS"
+        ).click()
         page.get_by_role("link", name="Reçus").click()
         expect(page.get_by_test_id("incoming-row")).to_contain_text("STOP")
         page.screenshot(path="var/screenshots/received.png", full_page=True)
