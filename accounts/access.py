@@ -8,25 +8,30 @@ from django.http import Http404
 from .fastload import Prepared
 from .models import Membership, SmsAccount, User
 
-# The lookup behind every page under an account (see fastload for why it is not a queryset).
-MEMBERSHIP = Prepared(
-    lambda q, tables, columns: (
-        f"SELECT {columns[0]}, {columns[1]} FROM {tables[0]} t0 "
+def _membership_sql(q, tables, columns) -> str:
+    """t0: the membership, t1: its account, u: the user, who must be active."""
+    return (
+        f"SELECT {', '.join(columns)} FROM {tables[0]} t0 "
         f"INNER JOIN {tables[1]} t1 ON t1.{q(SmsAccount._meta.pk.column)} = "
         f"t0.{q(Membership.account.field.column)} "
         f"INNER JOIN {q(User._meta.db_table)} u ON u.{q(User._meta.pk.column)} = "
         f"t0.{q(Membership.user.field.column)} "
         f"WHERE u.{q(User._meta.pk.column)} = %s AND u.{q('is_active')} AND t1.{q('name')} = %s"
-    ),
-    Membership,
-    SmsAccount,
+    )
+
+
+# The lookup behind every page under an account (see fastload for why it is not a queryset).
+MEMBERSHIP = Prepared(_membership_sql, Membership, SmsAccount)
+# The same check when only the account's name is needed now (the other fields are deferred).
+MEMBER_OF = Prepared(
+    _membership_sql, (Membership, ["id", "user", "account", "role"]), (SmsAccount, ["id", "name"])
 )
 
 
-def membership_find(user_id: int, service: str) -> Membership | None:
-    """The active user's membership of the account named `service`, its account loaded, or
-    None."""
-    found = MEMBERSHIP.first([user_id, service])
+def membership_find(user_id: int, service: str, *, whole: bool = True) -> Membership | None:
+    """The active user's membership of the account named `service`, its account loaded
+    (`whole=False`: with its id and name only, the rest read on first access), or None."""
+    found = (MEMBERSHIP if whole else MEMBER_OF).first([user_id, service])
     if found is None:
         return None
     membership, account = found

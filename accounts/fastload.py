@@ -14,8 +14,11 @@ from django.db.models.sql import Query
 _prepared: dict = {}
 
 
-def _columns(model, alias: str, quote) -> tuple[list, str]:
-    fields = list(model._meta.concrete_fields)
+def _columns(model, names, alias: str, quote) -> tuple[list, str]:
+    if names:
+        fields = [model._meta.get_field(name) for name in names]
+    else:
+        fields = list(model._meta.concrete_fields)
     return fields, ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
 
 
@@ -23,12 +26,15 @@ class Prepared:
     """One SELECT for one or more models, each row read as instances of these models.
 
     `build(quote, tables, columns)` returns the SQL: `tables` are the quoted table names and
-    `columns` the quoted column lists of the models, in order (aliases t0, t1, ...).
+    `columns` the quoted column lists of the models, in order (aliases t0, t1, ...). A model
+    given as `(Model, ["id", "name"])` is read with those fields only, the others deferred
+    (loaded on first access, as with `.only()`).
     """
 
     def __init__(self, build, *models):
         self.build = build
-        self.models = models
+        self.only = [m[1] if isinstance(m, tuple) else None for m in models]
+        self.models = [m[0] if isinstance(m, tuple) else m for m in models]
 
     def _for(self, using: str):
         key = (id(self), using)
@@ -36,8 +42,8 @@ class Prepared:
             connection = connections[using]
             quote = connection.ops.quote_name
             tables, columns, fields = [], [], []
-            for n, model in enumerate(self.models):
-                model_fields, sql = _columns(model, f"t{n}", quote)
+            for n, (model, names) in enumerate(zip(self.models, self.only, strict=True)):
+                model_fields, sql = _columns(model, names, f"t{n}", quote)
                 tables.append(quote(model._meta.db_table))
                 columns.append(sql)
                 fields.append(model_fields)

@@ -30,31 +30,11 @@ django.setup()
 
 from urllib.parse import urlencode  # noqa: E402
 
-from django.http import HttpResponse  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
-from django.urls import include, path  # noqa: E402
 
-from accounts.access import account_view  # noqa: E402
 from bench.timing import measure  # noqa: E402
 
 FORM = "application/x-www-form-urlencoded"
-
-
-def hello(request):
-    return HttpResponse("hello")
-
-
-@account_view
-def account_hello(request):
-    """The cheapest page under an account: session, user and membership lookups, no work."""
-    return HttpResponse(f"hello {request.account.name}")
-
-
-urlpatterns = [
-    path("hello/", hello),
-    path("sms/<str:service>/hello/", account_hello),
-    path("", include("smspanel.urls")),
-]
 
 
 def main():
@@ -76,7 +56,9 @@ def main():
     from messaging.views import counter_token
 
     token = counter_token(user, account)  # what the compose page puts in its form
-    with override_settings(ROOT_URLCONF=__name__, DEBUG=False, ALLOWED_HOSTS=["testserver"]):
+    with override_settings(
+        ROOT_URLCONF="bench.hello_urls", DEBUG=False, ALLOWED_HOSTS=["testserver"]
+    ):
         client = Client()
         client.force_login(user)
         url = f"/sms/{account.name}/send/counter/"

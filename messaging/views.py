@@ -228,7 +228,7 @@ def _token_membership(data, service: str):
     user_id, _, name = value.partition("/")
     if name != service or not user_id.isdigit():
         return None
-    return membership_find(int(user_id), service)
+    return membership_find(int(user_id), service, whole=False)
 
 
 def _counter_response(request: HttpRequest, account, token: str) -> HttpResponse:

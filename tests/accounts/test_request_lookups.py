@@ -130,3 +130,17 @@ def test_two_accounts_same_user(owner, account):
     MembershipFactory(user=owner, account=second, role="member")
     assert membership_find(owner.pk, second.name).role == "member"
     assert membership_find(owner.pk, account.name).role == "owner"
+
+
+@pytest.mark.django_db
+def test_the_light_lookup_defers_what_it_does_not_read(owner, account, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        membership = membership_find(owner.pk, account.name, whole=False)
+        assert (membership.account.name, membership.role, membership.user_id) == (
+            account.name,
+            "owner",
+            owner.pk,
+        )
+    with django_assert_num_queries(1):  # a deferred field, read on first access
+        assert membership.account.credits == Decimal("100.00")
+    assert membership_find(owner.pk, "sms-nope-1", whole=False) is None
