@@ -3,7 +3,7 @@
 Each request reads its session once. In the database (already connected: CONN_MAX_AGE) the read
 takes ~30 µs on SQLite; through the ORM it costs ~200 µs of query building, and a Redis
 round trip in front of it (the cached_db engine) cost a fifth of a counter request's server
-time on a 2-core machine, context switches included (bench/counter_http.py).
+time on a 2-core machine, context switches included (bench/counter.py).
 """
 
 from django.contrib.sessions.backends import db

@@ -204,7 +204,7 @@ def template_text(request: HttpRequest):
 # session, valid for an hour) instead of reading the session and the user: the membership is
 # still checked on each request, the session is read again once recipients are involved (the
 # estimate shows the account's credits), and a missing, stale or forged token just means the
-# session path. Measured in bench/counter_http.py.
+# session path. Measured in bench/counter.py.
 COUNTER_TOKEN_SALT = "messaging.counter"
 COUNTER_TOKEN_MAX_AGE = 3600
 

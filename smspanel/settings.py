@@ -117,7 +117,7 @@ SQLITE_OPTIONS = {
     ),
 }
 # Connections are kept between requests (checked before reuse): opening one, with the PRAGMAs
-# above on SQLite, costs more server time than a whole page of the panel (bench/counter_http.py).
+# above on SQLite, costs more server time than a whole page of the panel (bench/counter.py).
 CONN_MAX_AGE = 600
 if os.environ.get("DATABASE_URL"):
     DATABASES = {

@@ -1,0 +1,102 @@
+"""Throughput of the live counter endpoint next to a bare "hello" view, in one process.
+
+Measured with Django's test client (in-process WSGI, no network), on a throwaway SQLite database
+with the full middleware stack, a signed-in customer and CSRF checks off (as for HTMX requests
+carrying the token, which costs the same for both views). Prints requests per second and ratios.
+Without a server's own costs the fixed per-request work weighs more here than through gunicorn:
+bench/counter.py (through gunicorn) is the measure of record.
+
+    .venv/bin/python bench/counter_inprocess.py [--seconds 3]
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["SMSPANEL_VAR_DIR"] = tempfile.mkdtemp(prefix="smspanel-bench-")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smspanel.settings")
+os.environ.pop("DATABASE_URL", None)
+# No broker is needed here: point at an unused address so no embedded Redis is started.
+os.environ["REDIS_URL"] = "redis://127.0.0.1:1/0"
+os.environ["SECURE_SSL_REDIRECT"] = "0"
+
+import django  # noqa: E402
+
+django.setup()
+
+from urllib.parse import urlencode  # noqa: E402
+
+from django.test import Client, override_settings  # noqa: E402
+
+from bench.timing import measure  # noqa: E402
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from accounts import services
+    from accounts.models import User
+
+    user = User.objects.create_user("bench@example.com", "bench-pass-123")
+    account = services.account_open(user=user, free_credits=100)
+
+    message_1000 = ("Bonjour Camille, votre commande 4512 est prete. " * 25)[:1000]
+    receivers = "\n".join(f"+3361234{i:04d}" for i in range(10))
+    from messaging.views import counter_token
+
+    token = counter_token(user, account)  # what the compose page puts in its form
+    with override_settings(
+        ROOT_URLCONF="bench.hello_urls", DEBUG=False, ALLOWED_HOSTS=["testserver"]
+    ):
+        client = Client()
+        client.force_login(user)
+        url = f"/sms/{account.name}/send/counter/"
+
+        def counter(body: str):
+            # As htmx sends it: url-encoded, not the test client's default multipart.
+            response = client.post(url, body, content_type=FORM, HTTP_HX_REQUEST="true")
+            assert response.status_code == 200, response.status_code
+            return response
+
+        typing = urlencode({"message": message_1000, "counter_token": token})
+        estimate = urlencode(
+            {"message": message_1000, "counter_token": token, "receivers": receivers}
+        )
+        assert b'data-testid="segments">7<' in counter(typing).content
+        assert b'data-testid="estimate-recipients">10<' in counter(estimate).content
+        results = {
+            "bare hello view": measure(lambda: client.get("/hello/"), args.seconds),
+            "hello under an account (auth only)": measure(
+                lambda: client.get(f"/sms/{account.name}/hello/"), args.seconds
+            ),
+            "counter while typing, 1,000 chars": measure(lambda: counter(typing), args.seconds),
+            "counter, 1,000 chars + 10 recipients": measure(
+                lambda: counter(estimate), args.seconds
+            ),
+        }
+    base = results["bare hello view"]
+    # Every account URL checks the session, the user and the membership before it does
+    # anything: the second ratio is against a page doing only that.
+    authed = results["hello under an account (auth only)"]
+    print(
+        f"Django test client, in-process, {args.seconds:.0f} s per case, SQLite, "
+        "database sessions, 1 process"
+    )
+    for name, rps in results.items():
+        print(f"{name:40s} {rps:8.0f} req/s   {rps / base:6.1%} of bare view   "
+              f"{rps / authed:6.1%} of the auth-only page")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
