@@ -8,6 +8,7 @@ from django.http import Http404
 from .fastload import Prepared
 from .models import Membership, SmsAccount, User
 
+
 def _membership_sql(q, tables, columns) -> str:
     """t0: the membership, t1: its account, u: the user, who must be active."""
     return (

@@ -297,8 +297,7 @@ class _Stage:
             nonlocal workers
             a, b, c, d = columns  # unrolled: this runs once per line of the file
             numbers = [
-                (row.get(a, ""), row.get(b, ""), row.get(c, ""), row.get(d, ""))
-                for _, row in chunk
+                (row.get(a, ""), row.get(b, ""), row.get(c, ""), row.get(d, "")) for _, row in chunk
             ]
             if workers is not None:
                 try:
