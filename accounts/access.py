@@ -3,41 +3,57 @@
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.db import router
 from django.http import Http404
 
 from .fastload import Prepared
 from .models import Membership, SmsAccount, User
 
 
-def _membership_sql(q, tables, columns) -> str:
-    """t0: the membership, t1: its account, u: the user, who must be active."""
+def _membership_sql(column, tables, columns) -> str:
+    """t0: the membership, t1: its account, t2: the user, who must be active."""
     return (
         f"SELECT {', '.join(columns)} FROM {tables[0]} t0 "
-        f"INNER JOIN {tables[1]} t1 ON t1.{q(SmsAccount._meta.pk.column)} = "
-        f"t0.{q(Membership.account.field.column)} "
-        f"INNER JOIN {q(User._meta.db_table)} u ON u.{q(User._meta.pk.column)} = "
-        f"t0.{q(Membership.user.field.column)} "
-        f"WHERE u.{q(User._meta.pk.column)} = %s AND u.{q('is_active')} AND t1.{q('name')} = %s"
+        f"INNER JOIN {tables[1]} t1 ON t1.{column(SmsAccount, 'id')} = "
+        f"t0.{column(Membership, 'account')} "
+        f"INNER JOIN {tables[2]} t2 ON t2.{column(User, 'id')} = t0.{column(Membership, 'user')} "
+        f"WHERE t2.{column(User, 'id')} = %s AND t2.{column(User, 'is_active')} "
+        f"AND t1.{column(SmsAccount, 'name')} = %s"
     )
 
 
 # The lookup behind every page under an account (see fastload for why it is not a queryset).
-MEMBERSHIP = Prepared(_membership_sql, Membership, SmsAccount)
-# The same check when only the account's name is needed now (the other fields are deferred).
-MEMBER_OF = Prepared(
-    _membership_sql, (Membership, ["id", "user", "account", "role"]), (SmsAccount, ["id", "name"])
+MEMBERSHIP = Prepared(_membership_sql, Membership, SmsAccount, (User, ["id"]))
+# The same check for the counter's token, which needs the account's name and the user's
+# password hash (the token is void once the password changes); the rest is deferred.
+MEMBER_CREDENTIALS = Prepared(
+    _membership_sql,
+    (Membership, ["id", "user", "account", "role"]),
+    (SmsAccount, ["id", "name"]),
+    (User, ["id", "password"]),
 )
 
 
-def membership_find(user_id: int, service: str, *, whole: bool = True) -> Membership | None:
-    """The active user's membership of the account named `service`, its account loaded
-    (`whole=False`: with its id and name only, the rest read on first access), or None."""
-    found = (MEMBERSHIP if whole else MEMBER_OF).first([user_id, service])
+def _find(prepared, user_id: int, service: str):
+    found = prepared.first([user_id, service], using=router.db_for_read(Membership))
     if found is None:
         return None
-    membership, account = found
+    membership, account, user = found
     Membership.account.field.set_cached_value(membership, account)
+    Membership.user.field.set_cached_value(membership, user)
     return membership
+
+
+def membership_find(user_id: int, service: str) -> Membership | None:
+    """The active user's membership of the account named `service`, with its account, or
+    None."""
+    return _find(MEMBERSHIP, user_id, service)
+
+
+def membership_credentials(user_id: int, service: str) -> Membership | None:
+    """As membership_find, reading only the account's id and name and the user's id and
+    password hash (other fields load on first access)."""
+    return _find(MEMBER_CREDENTIALS, user_id, service)
 
 
 def account_view(view):

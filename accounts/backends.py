@@ -2,15 +2,16 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db import router
 
 from .fastload import Prepared
 
+User = get_user_model()
 USER = Prepared(
-    lambda q, tables, columns: (
-        f"SELECT {columns[0]} FROM {tables[0]} t0 "
-        f"WHERE t0.{q(get_user_model()._meta.pk.column)} = %s"
+    lambda column, tables, columns: (
+        f"SELECT {columns[0]} FROM {tables[0]} t0 WHERE t0.{column(User, User._meta.pk.name)} = %s"
     ),
-    get_user_model(),
+    User,
 )
 
 
@@ -19,7 +20,7 @@ class AccountsBackend(ModelBackend):
     each request skips the ORM's query building (see accounts.fastload)."""
 
     def get_user(self, user_id):
-        found = USER.first([user_id])
+        found = USER.first([user_id], using=router.db_for_read(User))
         if found is None:
             return None
         user = found[0]

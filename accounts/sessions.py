@@ -14,9 +14,10 @@ from django.utils import timezone
 from .fastload import Prepared
 
 SESSION = Prepared(
-    lambda q, tables, columns: (
+    lambda column, tables, columns: (
         f"SELECT {columns[0]} FROM {tables[0]} t0 "
-        f"WHERE t0.{q('session_key')} = %s AND t0.{q('expire_date')} > %s"
+        f"WHERE t0.{column(Session, 'session_key')} = %s "
+        f"AND t0.{column(Session, 'expire_date')} > %s"
     ),
     Session,
 )

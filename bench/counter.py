@@ -89,7 +89,7 @@ def main():
     client = Client()
     client.force_login(user)  # the session lands in the database the server reads
     session = client.cookies["sessionid"].value
-    token = counter_token(user, account)  # what the compose page puts in its form
+    token = counter_token(user, account, session)  # what the compose page gives this session
     csrf_secret = _get_new_csrf_string()
     headers = {
         "Cookie": f"sessionid={session}; csrftoken={csrf_secret}",

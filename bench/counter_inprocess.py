@@ -55,12 +55,13 @@ def main():
     receivers = "\n".join(f"+3361234{i:04d}" for i in range(10))
     from messaging.views import counter_token
 
-    token = counter_token(user, account)  # what the compose page puts in its form
     with override_settings(
         ROOT_URLCONF="bench.hello_urls", DEBUG=False, ALLOWED_HOSTS=["testserver"]
     ):
         client = Client()
         client.force_login(user)
+        # What the compose page gives this session.
+        token = counter_token(user, account, client.cookies["sessionid"].value)
         url = f"/sms/{account.name}/send/counter/"
 
         def counter(body: str):

@@ -1,5 +1,6 @@
 import unicodedata
 
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.db.models import Count
@@ -7,12 +8,13 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from accounts.access import account_view, membership_find
+from accounts.access import account_view, membership_credentials
 from addressbooks.models import AddressBook, Contact, RecipientList
 
 from . import recipients, services, webhooks
@@ -177,7 +179,7 @@ def compose(request: HttpRequest):
             "form": form,
             "tab": "compose",
             "templates": MessageTemplate.objects.filter(account=account).only("id", "name"),
-            "counter_token": counter_token(request.user, account),
+            "counter_token": _page_counter_token(request),
             **context,
         },
     )
@@ -200,35 +202,52 @@ def template_text(request: HttpRequest):
 
 
 # While a person types, the counter posts on every pause. Those requests carry a signed token
-# naming the user and the account (issued by a page or counter response that went through the
-# session, valid for an hour) instead of reading the session and the user: the membership is
-# still checked on each request, the session is read again once recipients are involved (the
-# estimate shows the account's credits), and a missing, stale or forged token just means the
-# session path. Measured in bench/counter.py.
+# (issued by a page or counter response that went through the session, valid for an hour)
+# naming the user and the account and bound to the session cookie and to the password: they
+# skip reading the session and the user. The membership is checked on each request, logging out
+# or changing the password voids the token, the session is read again once recipients are
+# involved (the estimate shows the account's credits), and a missing, stale or forged token
+# just means the session path. Measured in bench/counter.py.
 COUNTER_TOKEN_SALT = "messaging.counter"
 COUNTER_TOKEN_MAX_AGE = 3600
 
 
-def counter_token(user, account) -> str:
-    return signing.TimestampSigner(salt=COUNTER_TOKEN_SALT).sign(f"{user.pk}/{account.name}")
+def _token_binding(session_key: str, password: str) -> str:
+    return salted_hmac(COUNTER_TOKEN_SALT, f"{session_key}\0{password}").hexdigest()[:32]
 
 
-def _token_membership(data, service: str):
+def counter_token(user, account, session_key: str) -> str:
+    binding = _token_binding(session_key, user.password)
+    return signing.TimestampSigner(salt=COUNTER_TOKEN_SALT).sign(
+        f"{user.pk}/{account.name}/{binding}"
+    )
+
+
+def _token_membership(request: HttpRequest, service: str):
     """The membership the request's counter token vouches for, checked now; or None."""
+    data = request.POST
     if data.get("receivers", "").strip() or any(
         data.getlist(name) for name in ("books", "lists", "contacts")
     ):
         return None  # an estimate: through the session
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        return None
     try:
         value = signing.TimestampSigner(salt=COUNTER_TOKEN_SALT).unsign(
             data.get("counter_token", ""), max_age=COUNTER_TOKEN_MAX_AGE
         )
     except signing.BadSignature:
         return None
-    user_id, _, name = value.partition("/")
+    user_id, name, binding = (value.split("/") + ["", ""])[:3]
     if name != service or not user_id.isdigit():
         return None
-    return membership_find(int(user_id), service, whole=False)
+    membership = membership_credentials(int(user_id), service)
+    if membership is None or not constant_time_compare(
+        binding, _token_binding(session_key, membership.user.password)
+    ):
+        return None
+    return membership
 
 
 def _counter_response(request: HttpRequest, account, token: str) -> HttpResponse:
@@ -244,7 +263,7 @@ def _counter_response(request: HttpRequest, account, token: str) -> HttpResponse
 
 def counter(request: HttpRequest, service: str):
     """The counter partial, re-rendered by HTMX on each keystroke (and on the STOP box)."""
-    membership = _token_membership(request.POST, service) if request.method == "POST" else None
+    membership = _token_membership(request, service) if request.method == "POST" else None
     if membership is None:
         return _counter_in_session(request, service)
     return _counter_response(request, membership.account, request.POST["counter_token"])
@@ -253,7 +272,11 @@ def counter(request: HttpRequest, service: str):
 @account_view
 @require_POST
 def _counter_in_session(request: HttpRequest):
-    return _counter_response(request, request.account, counter_token(request.user, request.account))
+    return _counter_response(request, request.account, _page_counter_token(request))
+
+
+def _page_counter_token(request: HttpRequest) -> str:
+    return counter_token(request.user, request.account, request.session.session_key)
 
 
 def _job_for(request, job_id) -> SmsJob:
@@ -402,7 +425,7 @@ def template_edit(request: HttpRequest, template_id: int | None = None):
             "form": form,
             "template": instance,
             "tab": "templates",
-            "counter_token": counter_token(request.user, account),
+            "counter_token": _page_counter_token(request),
             **counter,
         },
     )

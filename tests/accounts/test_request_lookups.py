@@ -9,8 +9,9 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.access import membership_find
+from accounts.access import membership_credentials, membership_find
 from accounts.backends import AccountsBackend
+from accounts.fastload import Prepared
 from accounts.models import Membership, SmsAccount, User
 from accounts.tasks import clear_expired_sessions
 from tests.accounts.factories import AccountFactory, MembershipFactory, UserFactory
@@ -133,14 +134,63 @@ def test_two_accounts_same_user(owner, account):
 
 
 @pytest.mark.django_db
-def test_the_light_lookup_defers_what_it_does_not_read(owner, account, django_assert_num_queries):
+def test_the_credentials_lookup_defers_what_it_does_not_read(
+    owner, account, django_assert_num_queries
+):
     with django_assert_num_queries(1):
-        membership = membership_find(owner.pk, account.name, whole=False)
-        assert (membership.account.name, membership.role, membership.user_id) == (
+        membership = membership_credentials(owner.pk, account.name)
+        assert (membership.account.name, membership.role, membership.user.password) == (
             account.name,
             "owner",
-            owner.pk,
+            owner.password,
         )
+        assert (membership.user_id, membership.account_id) == (owner.pk, account.pk)
     with django_assert_num_queries(1):  # a deferred field, read on first access
         assert membership.account.credits == Decimal("100.00")
-    assert membership_find(owner.pk, "sms-nope-1", whole=False) is None
+    assert membership_credentials(owner.pk, "sms-nope-1") is None
+
+
+@pytest.mark.django_db
+def test_chosen_fields_are_read_in_model_order_whatever_order_they_are_named(owner, account):
+    """from_db matches values to fields by position: the SQL must list them in model order."""
+    lookup = Prepared(
+        lambda column, tables, columns: (
+            f"SELECT {columns[0]} FROM {tables[0]} t0 WHERE t0.{column(Membership, 'user')} = %s"
+        ),
+        (Membership, ["role", "account", "user", "id"]),
+    )
+    (membership,) = lookup.first([owner.pk])
+    assert (membership.user_id, membership.account_id, membership.role) == (
+        owner.pk,
+        account.pk,
+        "owner",
+    )
+    with pytest.raises(ValueError, match="not concrete fields"):
+        Prepared(lambda *a: "", (SmsAccount, ["name", "members"]))._for("default")
+
+
+@pytest.mark.django_db
+def test_sessions_opened_under_modelbackend_stay_signed_in(client, owner, account):
+    """The migration that moved sessions to AccountsBackend (0004)."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection
+
+    migration = importlib.import_module("accounts.migrations.0004_sessions_auth_backend")
+    client.force_login(owner)
+    session = Session.objects.get()
+    store = SessionStore()
+    data = store.decode(session.session_data)
+    data["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session.session_data = store.encode(data)
+    session.save()
+    assert client.get(account.get_absolute_url()).status_code == 302  # signed out as it is
+    migration.forwards(apps, SimpleNamespace(connection=connection))
+    assert client.get(account.get_absolute_url()).status_code == 200
+    session.refresh_from_db()
+    assert store.decode(session.session_data)["_auth_user_backend"] == (
+        "accounts.backends.AccountsBackend"
+    )
