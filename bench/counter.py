@@ -75,17 +75,13 @@ def main():
     print(f"count() on 39,015 characters: {per_call(count, text) * 1e3:.3f} ms of CPU per call "
           f"({count(text).segments} segments)")  # fmt: skip
 
-    from django.core.management import call_command
     from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
     from django.test import Client
 
-    from accounts import services
-    from accounts.models import User
+    from bench.timing import customer
     from messaging.views import counter_token
 
-    call_command("migrate", verbosity=0)
-    user = User.objects.create_user("bench@example.com", "bench-pass-123")
-    account = services.account_open(user=user, free_credits=100)
+    user, account = customer()
     client = Client()
     client.force_login(user)  # the session lands in the database the server reads
     session = client.cookies["sessionid"].value

@@ -10,29 +10,18 @@ bench/counter.py (through gunicorn) is the measure of record.
 """
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ["SMSPANEL_VAR_DIR"] = tempfile.mkdtemp(prefix="smspanel-bench-")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smspanel.settings")
-os.environ.pop("DATABASE_URL", None)
-# No broker is needed here: point at an unused address so no embedded Redis is started.
-os.environ["REDIS_URL"] = "redis://127.0.0.1:1/0"
-os.environ["SECURE_SSL_REDIRECT"] = "0"
+from bench.timing import customer, django_in_process, measure  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+django_in_process()
 
 from urllib.parse import urlencode  # noqa: E402
 
 from django.test import Client, override_settings  # noqa: E402
-
-from bench.timing import measure  # noqa: E402
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -42,14 +31,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
 
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from accounts import services
-    from accounts.models import User
-
-    user = User.objects.create_user("bench@example.com", "bench-pass-123")
-    account = services.account_open(user=user, free_credits=100)
+    user, account = customer()
 
     message_1000 = ("Bonjour Camille, votre commande 4512 est prete. " * 25)[:1000]
     receivers = "\n".join(f"+3361234{i:04d}" for i in range(10))

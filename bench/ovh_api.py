@@ -9,27 +9,17 @@ raised so it never trips). Prints requests per second and ratios to the bare vie
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ["SMSPANEL_VAR_DIR"] = tempfile.mkdtemp(prefix="smspanel-bench-")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smspanel.settings")
-os.environ.pop("DATABASE_URL", None)
-os.environ["REDIS_URL"] = "redis://127.0.0.1:1/0"  # no broker needed: nothing is dispatched
-os.environ["SECURE_SSL_REDIRECT"] = "0"
+from bench.timing import customer, django_in_process, measure  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+django_in_process()
 
 from django.test import Client, override_settings  # noqa: E402
-
-from bench.timing import measure  # noqa: E402
 
 
 def main():
@@ -37,16 +27,10 @@ def main():
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
 
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from accounts import services
-    from accounts.models import User
     from api import services as api_services
     from api.ovh import signature
 
-    user = User.objects.create_user("bench@example.com", "bench-pass-123")
-    account = services.account_open(user=user, free_credits=1_000_000)
+    user, account = customer(free_credits=1_000_000)
     app, secret = api_services.application_create(account=account, user=user, name="bench")
     _ck, key = api_services.consumer_key_create(
         application=app, user=user, access_rules=api_services.FULL_ACCESS, expires_at=None
