@@ -34,20 +34,21 @@ MEMBER_CREDENTIALS = Prepared(
 )
 
 
-def _find(prepared, user_id: int, service: str):
+def _find(prepared, user_id: int, service: str, user=None):
     found = prepared.first([user_id, service], using=router.db_for_read(Membership))
     if found is None:
         return None
-    membership, account, user = found
+    membership, account, row_user = found
     Membership.account.field.set_cached_value(membership, account)
-    Membership.user.field.set_cached_value(membership, user)
+    Membership.user.field.set_cached_value(membership, user or row_user)
     return membership
 
 
-def membership_find(user_id: int, service: str) -> Membership | None:
+def membership_find(user_id: int, service: str, *, user=None) -> Membership | None:
     """The active user's membership of the account named `service`, with its account, or
-    None."""
-    return _find(MEMBERSHIP, user_id, service)
+    None. Given the user already loaded, `membership.user` is that one (otherwise a user whose
+    fields other than the id load on first access)."""
+    return _find(MEMBERSHIP, user_id, service, user)
 
 
 def membership_credentials(user_id: int, service: str) -> Membership | None:
@@ -63,7 +64,7 @@ def account_view(view):
     @login_required
     @wraps(view)
     def wrapper(request, service, *args, **kwargs):
-        membership = membership_find(request.user.pk, service)
+        membership = membership_find(request.user.pk, service, user=request.user)
         if membership is None:
             raise Http404("No such SMS account")
         request.account: SmsAccount = membership.account

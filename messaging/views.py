@@ -62,10 +62,22 @@ def _requested_time(data):
 ESTIMATE_MAX_BOOK_CONTACTS = 20_000
 
 
+def _chosen_ids(data, name: str) -> list[str]:
+    """The ids ticked in the form under `name` (books, lists, contacts)."""
+    return [v for v in (data.getlist(name) if hasattr(data, "getlist") else []) if v.isdigit()]
+
+
+def names_recipients(data) -> bool:
+    """Whether the form data names any recipient (typed, or a book, list or contact ticked)."""
+    return bool(data.get("receivers", "").strip()) or any(
+        _chosen_ids(data, name) for name in ("books", "lists", "contacts")
+    )
+
+
 def _chosen(model, account, data, name: str) -> list:
     """The account's books or lists ticked in the form; none when they are too big to read
     on each keystroke (the exact figures then come at submission)."""
-    values = [v for v in (data.getlist(name) if hasattr(data, "getlist") else []) if v.isdigit()]
+    values = _chosen_ids(data, name)
     if not values:
         return []
     rows = list(model.objects.filter(account=account, pk__in=values))
@@ -74,9 +86,7 @@ def _chosen(model, account, data, name: str) -> list:
 
 
 def _chosen_contacts(account, data) -> list:
-    values = [
-        v for v in (data.getlist("contacts") if hasattr(data, "getlist") else []) if v.isdigit()
-    ]
+    values = _chosen_ids(data, "contacts")
     if not values:
         return []  # the counter runs on every keystroke: no query for nothing
     return list(Contact.objects.filter(book__account=account, pk__in=values[:1000]))
@@ -226,9 +236,7 @@ def counter_token(user, account, session_key: str) -> str:
 def _token_membership(request: HttpRequest, service: str):
     """The membership the request's counter token vouches for, checked now; or None."""
     data = request.POST
-    if data.get("receivers", "").strip() or any(
-        data.getlist(name) for name in ("books", "lists", "contacts")
-    ):
+    if names_recipients(data):
         return None  # an estimate: through the session
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if not session_key:

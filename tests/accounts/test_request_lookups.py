@@ -194,3 +194,10 @@ def test_sessions_opened_under_modelbackend_stay_signed_in(client, owner, accoun
     assert store.decode(session.session_data)["_auth_user_backend"] == (
         "accounts.backends.AccountsBackend"
     )
+
+
+@pytest.mark.django_db
+def test_the_loaded_user_rides_along_with_the_membership(owner, account, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        membership = membership_find(owner.pk, account.name, user=owner)
+        assert membership.user is owner and membership.user.email == owner.email
