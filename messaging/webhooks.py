@@ -3,24 +3,23 @@ signed (X-Smspanel-Signature: hex HMAC-SHA256 of the body with the account's sec
 with exponential backoff for up to 24 hours, each attempt visible in a log.
 
 URLs must be http(s) and, unless settings.CALLBACKS_ALLOW_PRIVATE, must not resolve to private,
-loopback, link-local or reserved addresses (checked when saved and again at each attempt,
-so a DNS change cannot turn a saved URL against the panel's own network).
+loopback, link-local or reserved addresses: checked when saved, and by core.http at each attempt
+and on every redirect hop, so neither a DNS change nor a redirect can turn a saved URL against
+the panel's own network. Redirects are followed (at most core.http.MAX_REDIRECTS): a 303, or a
+301/302, turns the POST into a GET as browsers do; 307/308 repeat the signed POST.
 """
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
-import socket
-import urllib.error
-import urllib.request
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from core import http
+from core.http import UnsafeURL, check_url  # noqa: F401 - the settings form checks URLs here
 
 from .models import CallbackDelivery, CallbackSettings
 
@@ -28,10 +27,6 @@ GIVE_UP_AFTER = timedelta(hours=24)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=2)
 TIMEOUT = 10
-
-
-class UnsafeURL(ValueError):
-    pass
 
 
 def new_secret() -> str:
@@ -42,21 +37,21 @@ def sign(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def check_url(url: str) -> None:
-    """Raise UnsafeURL unless `url` is http(s) to a public address."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeURL("only http and https URLs are allowed")
-    if settings.CALLBACKS_ALLOW_PRIVATE:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as error:
-        raise UnsafeURL(f"the host does not resolve ({error})") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
-            raise UnsafeURL(f"{parts.hostname} resolves to a private or reserved address")
+def settings_save(
+    *, account, delivery_url: str, stop_url: str
+) -> tuple[CallbackSettings, str | None]:
+    """Save the account's callback URLs (already checked by CallbackSettingsForm). The first
+    save also creates the signing secret, returned to be shown once; later saves return None."""
+    row, created = CallbackSettings.objects.update_or_create(
+        account=account,
+        defaults={"delivery_url": delivery_url, "stop_url": stop_url},
+        create_defaults={
+            "delivery_url": delivery_url,
+            "stop_url": stop_url,
+            "secret": new_secret(),
+        },
+    )
+    return row, row.secret if created else None
 
 
 def enqueue(*, account_ids_events: dict[int, list[dict]], kind: str) -> int:
@@ -86,25 +81,19 @@ def enqueue(*, account_ids_events: dict[int, list[dict]], kind: str) -> int:
 
 def _attempt(delivery: CallbackDelivery, secret: str) -> tuple[bool, int | None, str]:
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "smspanel-callbacks",
+        "X-Smspanel-Event": delivery.kind,
+        "X-Smspanel-Signature": sign(secret, body),
+    }
     try:
-        check_url(delivery.url)
-        request = urllib.request.Request(
-            delivery.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "smspanel-callbacks",
-                "X-Smspanel-Event": delivery.kind,
-                "X-Smspanel-Signature": sign(secret, body),
-            },
-        )
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - checked
-            return 200 <= response.status < 300, response.status, ""
-    except urllib.error.HTTPError as error:
-        return False, error.code, str(error.reason)[:200]
-    except (OSError, UnsafeURL) as error:
+        # The answer's body is not read: only its status counts.
+        response = http.request("POST", delivery.url, body=body, headers=headers, timeout=TIMEOUT)
+    except http.FetchError as error:
         return False, None, str(error)[:200]
+    ok = 200 <= response.status < 300
+    return ok, response.status, "" if ok else response.reason[:200]
 
 
 def send_due(*, now=None, limit: int = 200) -> int:
