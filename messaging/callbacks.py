@@ -12,7 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import reports as received
 
 
 def sign(body: bytes) -> str:
@@ -32,7 +32,7 @@ def _verified_items(request: HttpRequest, key: str):
             raise ValueError
         if key == "reports":
             for item in items:
-                services.report_validate(item)
+                received.report_validate(item)
     except (ValueError, KeyError, TypeError):
         return None, JsonResponse(
             {"message": f"Expected a JSON object with a '{key}' list"}, status=400
@@ -46,7 +46,7 @@ def delivery_reports(request: HttpRequest):
     reports, error = _verified_items(request, "reports")
     if error:
         return error
-    unknown = services.delivery_reports_receive(reports=reports)
+    unknown = received.delivery_reports_receive(reports=reports)
     return JsonResponse({"received": len(reports), "unknown": sorted(unknown)})
 
 
@@ -56,5 +56,5 @@ def incoming(request: HttpRequest):
     replies, error = _verified_items(request, "messages")
     if error:
         return error
-    unknown = services.incoming_messages_receive(replies=replies)
+    unknown = received.incoming_messages_receive(replies=replies)
     return JsonResponse({"received": len(replies), "unknown": sorted(unknown)})

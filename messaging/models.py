@@ -60,6 +60,12 @@ class SmsJob(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Minutes a submitted message may wait for its delivery report before it is expired
+    # (OVH `validityPeriod`, 2880 = 48 h by default).
+    validity_period = models.PositiveIntegerField(_("validity period (minutes)"), default=2880)
+    # Set once no message of the job waits for a report any more (all final): the expiry
+    # sweep only looks at finished jobs without it.
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -68,6 +74,11 @@ class SmsJob(models.Model):
         indexes = [
             models.Index(fields=["account", "-created_at"], name="job_account_idx"),
             models.Index(fields=["status", "scheduled_at"], name="job_due_idx"),
+            models.Index(
+                fields=["finished_at"],
+                name="job_unsettled_idx",
+                condition=models.Q(settled_at__isnull=True, status="done"),
+            ),
         ]
 
     def __str__(self):
@@ -105,8 +116,12 @@ class OutgoingMessage(models.Model):
     """One SMS of a job to one recipient (OVH `sms.Outgoing`)."""
 
     class Status(models.TextChoices):
-        # Waiting to be submitted (or to be retried after a transient error).
+        # Waiting to be submitted (or to be retried after a transient error) from
+        # next_attempt_at on; with no next_attempt_at, its job has not started yet.
         QUEUED = "queued", _("Pending")
+        # Claimed by a dispatcher, which may be talking to the operator right now; the claim
+        # (lease) lasts until next_attempt_at, after which another dispatcher takes it over.
+        SUBMITTING = "submitting", _("Sending")
         # Accepted by the operator, waiting for the delivery report.
         SUBMITTED = "submitted", _("Sent")
         # The handset received it.
@@ -133,7 +148,9 @@ class OutgoingMessage(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status)
     operator_id = models.CharField(_("operator id"), max_length=64, blank=True)
     error_code = models.CharField(_("error"), max_length=32, blank=True)
+    # Claims by a dispatcher (each one a submission to the operator, or a lost one).
     attempts = models.PositiveSmallIntegerField(default=0)
+    # queued: when it may be claimed; submitting: when the claim's lease runs out.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -156,10 +173,12 @@ class OutgoingMessage(models.Model):
                 name="outgoing_operator_idx",
                 condition=~models.Q(operator_id=""),
             ),
+            # The dispatch queue: rows waiting for a claim or whose claim expired. Rows leave it
+            # when submitted, so it stays the size of the work in flight.
             models.Index(
                 fields=["next_attempt_at"],
-                name="outgoing_retry_idx",
-                condition=models.Q(next_attempt_at__isnull=False),
+                name="outgoing_due_idx",
+                condition=models.Q(status__in=["queued", "submitting"]),
             ),
             # History filters by date and by recipient; neither column changes after insert.
             models.Index(fields=["account", "created_at"], name="outgoing_account_created_idx"),
@@ -298,6 +317,32 @@ class CallbackDelivery(models.Model):
 
     def __str__(self):
         return f"{self.kind} → {self.url} ({self.status})"
+
+
+class UnmatchedReport(models.Model):
+    """A delivery report or reply whose message is not known by its operator id yet.
+
+    The operator can answer faster than a dispatcher records its submission; the report is kept
+    here (never dropped) and applied when the submission record lands, or shown to staff on the
+    dispatch health page when it never does."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", _("Delivery report")
+        REPLY = "reply", _("Reply")
+
+    kind = models.CharField(max_length=8, choices=Kind)
+    operator_id = models.CharField(max_length=64, db_index=True)
+    # As received (operator_id, status, part, parts, at, error_code / text).
+    payload = models.JSONField()
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        verbose_name = _("unmatched report")
+        verbose_name_plural = _("unmatched reports")
+
+    def __str__(self):
+        return f"{self.kind} {self.operator_id}"
 
 
 class SimulatorSubmission(models.Model):

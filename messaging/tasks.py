@@ -1,29 +1,41 @@
-"""Celery tasks: load by id, call one service. All are safe to run twice."""
+"""Celery tasks: thin, safe to run twice, and never the only record of work to do.
+
+The database holds what is to be done (messaging.dispatch); these tasks only wake workers up.
+Services import this module at the top to enqueue; tasks import services inside their body.
+A task that hits a database outage just ends: the next beat tick resumes the work, so nothing
+is given up after a fixed number of retries.
+"""
 
 from celery import shared_task
-from django.db import OperationalError
-
-from . import services
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def dispatch_job(job_id: int) -> int:
-    return services.job_dispatch(job_id=job_id)
+@shared_task(ignore_result=True, acks_late=False)
+def dispatch_pump(slot: str = "") -> int:
+    """Start queued jobs and submit due messages for a while (acknowledged on receipt: if the
+    worker dies, the rows it claimed come back after their lease and the tick wakes another)."""
+    from . import dispatch
+
+    try:
+        return dispatch.pump(slot=slot)
+    finally:
+        if slot:
+            dispatch.slot_release(slot)
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def dispatch_batch(job_id: int, message_ids: list[int], attempt: int = 0) -> None:
-    services.batch_submit(job_id=job_id, message_ids=message_ids, attempt=attempt)
+@shared_task(ignore_result=True, acks_late=False)
+def dispatch_tick() -> int:
+    """Beat, every few seconds: release planned jobs, wake pumps when work is due."""
+    from . import dispatch
+
+    return dispatch.tick()
 
 
-@shared_task(ignore_result=True)
-def release_due_jobs() -> int:
-    return len(services.jobs_release_due())
+@shared_task(ignore_result=True, acks_late=False)
+def reports_sweep() -> int:
+    """Beat: apply kept reports whose message became known; expire overdue messages."""
+    from . import reports
 
-
-@shared_task(ignore_result=True)
-def retry_due_messages() -> int:
-    return services.messages_retry_due()
+    return reports.unmatched_reports_apply() + reports.messages_expire_overdue()
 
 
 @shared_task(ignore_result=True)

@@ -7,7 +7,6 @@ sent twice; delivery reports and replies wait in SimulatorEvent until due, and t
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,11 +14,6 @@ from django.utils import timezone
 from ..models import SimulatorEvent, SimulatorSubmission
 from .base import OutboundSms, SubmitResult
 from .simulator_model import ReportEvent, SimulatorConfig, SimulatorModel, Submission
-
-# An event whose message is not recorded as submitted yet (the batch transaction has not
-# committed) is offered again this much later, at most this many times.
-RETRY_UNMATCHED_AFTER = timedelta(seconds=2)
-MAX_UNMATCHED_RETRIES = 15
 
 _models: dict[str, SimulatorModel] = {}
 
@@ -96,8 +90,11 @@ def _event_row(event) -> SimulatorEvent:
 
 
 def deliver_due_events(*, limit: int = 5000, now=None) -> int:
-    """Hand due reports and replies to the panel's services; returns how many were handled."""
-    from .. import services
+    """Hand due reports and replies to the panel's services; returns how many were handled.
+
+    Those whose message is not recorded yet are kept by the panel (UnmatchedReport), as a
+    real operator's callbacks would be."""
+    from .. import reports as received
 
     now = now or timezone.now()
     events = list(
@@ -107,21 +104,7 @@ def deliver_due_events(*, limit: int = 5000, now=None) -> int:
     )
     if not events:
         return 0
-    reports = [payload for _, kind, payload in events if kind == "report"]
-    replies = [payload for _, kind, payload in events if kind == "reply"]
-    unmatched = services.delivery_reports_receive(reports=reports)
-    unmatched |= services.incoming_messages_receive(replies=replies)
-    retry = [
-        SimulatorEvent(
-            due_at=now + RETRY_UNMATCHED_AFTER,
-            kind=kind,
-            payload={**payload, "unmatched": payload.get("unmatched", 0) + 1},
-        )
-        for _, kind, payload in events
-        if payload["operator_id"] in unmatched
-        and payload.get("unmatched", 0) < MAX_UNMATCHED_RETRIES
-    ]
-    with transaction.atomic():
-        SimulatorEvent.objects.filter(pk__in=[pk for pk, _, _ in events]).delete()
-        SimulatorEvent.objects.bulk_create(retry)
-    return len(events) - len(retry)
+    received.delivery_reports_receive(reports=[p for _, kind, p in events if kind == "report"])
+    received.incoming_messages_receive(replies=[p for _, kind, p in events if kind == "reply"])
+    SimulatorEvent.objects.filter(pk__in=[pk for pk, _, _ in events]).delete()
+    return len(events)

@@ -9,7 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from messaging import recipients, services, webhooks
+from core import recipients
+from messaging import dispatch, services, webhooks
+from messaging import reports as received
 from messaging.models import CallbackDelivery, CallbackSettings, OutgoingMessage
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +65,7 @@ def submitted_job(account, owner, scripted_operator):
         parsed=recipients.parse("+33612345671\n+33612345672", "FR"),
         stop_clause=False,
     )
-    services.job_dispatch(job_id=job.pk)
+    dispatch.pump()
     return job
 
 
@@ -75,8 +77,8 @@ def test_delivery_reports_are_posted_signed(account, owner, scripted_operator, r
         {"operator_id": m.operator_id, "status": "delivered", "at": "2026-11-25T10:00:00+00:00"}
         for m in OutgoingMessage.objects.filter(job=job)
     ]
-    services.delivery_reports_receive(reports=reports)
-    services.delivery_reports_receive(reports=reports)  # duplicates: no second event
+    received.delivery_reports_receive(reports=reports)
+    received.delivery_reports_receive(reports=reports)  # duplicates: no second event
 
     assert webhooks.send_due() == 1
     headers, body = server.requests[0]
@@ -120,7 +122,7 @@ def test_a_stop_reply_is_posted_to_the_stop_url(account, owner, scripted_operato
     CallbackSettings.objects.create(account=account, stop_url=server.url, secret="k")
     job = submitted_job(account, owner, scripted_operator)
     message = OutgoingMessage.objects.filter(job=job).first()
-    services.incoming_messages_receive(
+    received.incoming_messages_receive(
         replies=[{"operator_id": message.operator_id, "text": "STOP"}]
     )
     webhooks.send_due()

@@ -2,9 +2,9 @@ import pytest
 from django.urls import reverse
 
 from addressbooks.models import AddressBook, Contact
-from messaging import personalize, services
-from messaging.forms import collect_recipients
+from messaging import dispatch, personalize, services
 from messaging.models import OutgoingMessage
+from messaging.selectors import collect_recipients
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_each_recipient_gets_and_pays_for_their_own_text(account, owner, book, s
     assert job.segments == 2  # the longest
     assert job.credits == 4  # 1 + 2 + 1
 
-    services.job_dispatch(job_id=job.pk)
+    dispatch.pump()
     sent = {m.receiver: m.text for m in scripted_operator.SUBMITTED}
     assert sent["+33612345672"] == "Bonjour Maximilien-Alexandre, " + "x" * 131
 

@@ -2,7 +2,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from messaging import recipients, services
+from core import recipients
+from messaging import dispatch, services
+from messaging import reports as received
 from messaging.models import IncomingMessage, OutgoingMessage, StopListEntry
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +21,7 @@ def sent(account, owner, scripted_operator):
         stop_clause=False,
         tag="noel",
     )
-    services.job_dispatch(job_id=job.pk)
+    dispatch.pump()
     return job
 
 
@@ -33,8 +35,8 @@ def test_replies_are_stored_once_and_stop_lists_the_number(sent, owner_client, a
         reply(first, "Merci !", at="2026-11-25T10:00:00+00:00"),
         reply(second, "STOP"),
     ]
-    services.incoming_messages_receive(replies=batch)
-    services.incoming_messages_receive(replies=batch[:1])  # a retried callback
+    received.incoming_messages_receive(replies=batch)
+    received.incoming_messages_receive(replies=batch[:1])  # a retried callback
 
     assert IncomingMessage.objects.count() == 2
     merci = IncomingMessage.objects.get(text="Merci !")
@@ -47,7 +49,7 @@ def test_replies_are_stored_once_and_stop_lists_the_number(sent, owner_client, a
 
 def test_received_filter_delete_and_export(sent, owner_client, account):
     first, second = OutgoingMessage.objects.filter(job=sent).order_by("id")
-    services.incoming_messages_receive(
+    received.incoming_messages_receive(
         replies=[reply(first, '=HYPERLINK("x")'), reply(second, "Bien reçu")]
     )
     url = reverse("messaging:received", args=[account.name])

@@ -11,7 +11,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import CreditMovement
-from messaging import recipients, services
+from core import recipients
+from messaging import dispatch, services
+from messaging import reports as received
 from messaging.encoding import STOP_CLAUSE
 from messaging.models import OutgoingMessage, SmsJob
 from tests.accounts.factories import ledger_sum
@@ -73,7 +75,7 @@ def refunds(account):
 
 def retry_until_done(fakes, now_after):
     """Run the retry beat at `now_after` (a time past the message's next attempt)."""
-    return services.messages_retry_due(now=now_after)
+    return dispatch.pump(now=now_after)
 
 
 @pytest.mark.django_db
@@ -175,8 +177,8 @@ class TestOperatorAnswers:
         job = send(A)
         due = message_to(job, A).next_attempt_at
 
-        assert services.messages_retry_due(now=due - timedelta(seconds=1)) == 0
-        assert services.messages_retry_due() == 0
+        assert dispatch.pump(now=due - timedelta(seconds=1)) == 0
+        assert dispatch.pump() == 0
 
         assert len(scripted_operator.SUBMITTED) == 1
         message = message_to(job, A)
@@ -188,7 +190,7 @@ class TestOperatorAnswers:
         job = send(A)
         due = message_to(job, A).next_attempt_at
 
-        assert services.messages_retry_due(now=due + timedelta(seconds=1)) == 1
+        assert dispatch.pump(now=due + timedelta(seconds=1)) == 1
 
         assert [m.receiver for m in scripted_operator.SUBMITTED] == [A, A]
         assert scripted_operator.SUBMITTED[1].attempt == 2
@@ -205,7 +207,7 @@ class TestOperatorAnswers:
         due = message_to(job, A).next_attempt_at
 
         before = timezone.now()
-        services.messages_retry_due(now=due + timedelta(seconds=1))
+        dispatch.pump(now=due + timedelta(seconds=1))
         after = timezone.now()
 
         message = message_to(job, A)
@@ -218,8 +220,8 @@ class TestOperatorAnswers:
     def test_third_transient_fails_and_refunds(self, send, scripted_operator, account):
         scripted_operator.SCRIPT[A] = ["transient:SMSC_BUSY"] * 3
         job = send(A)
-        services.messages_retry_due(now=timezone.now() + timedelta(minutes=6))
-        services.messages_retry_due(now=timezone.now() + timedelta(minutes=11))
+        dispatch.pump(now=timezone.now() + timedelta(minutes=6))
+        dispatch.pump(now=timezone.now() + timedelta(minutes=11))
 
         assert len(scripted_operator.SUBMITTED) == 3
         message = message_to(job, A)
@@ -231,91 +233,114 @@ class TestOperatorAnswers:
         job.refresh_from_db()
         assert job.status == SmsJob.Status.DONE
         # Nothing left to retry.
-        assert services.messages_retry_due(now=timezone.now() + timedelta(days=1)) == 0
+        assert dispatch.pump(now=timezone.now() + timedelta(days=1)) == 0
 
-    def test_a_retry_lease_hides_the_message_from_the_next_beat(self, send, scripted_operator):
-        """While a retry batch holds a message (lease), the beat does not queue it again."""
+    def test_a_claim_hides_the_message_until_its_lease_runs_out(self, send, scripted_operator):
+        """A pump that died after claiming: nobody else takes the message before the lease
+        ends; then it is submitted again with the same message id (the idempotency key)."""
         scripted_operator.SCRIPT[A] = ["transient:SMSC_BUSY"]
         job = send(A)
         message = message_to(job, A)
-        # Simulate a lost retry batch: the lease is set but nothing ran.
         later = message.next_attempt_at + timedelta(seconds=1)
-        OutgoingMessage.objects.filter(pk=message.pk).update(
-            next_attempt_at=later + services.RETRY_LEASE
-        )
+        [claimed] = dispatch.messages_claim(now=later)  # ... and the pump dies here
+        assert claimed[0] == message.pk
+        message.refresh_from_db()
+        assert message.status == Q.SUBMITTING and message.attempts == 2
 
-        assert services.messages_retry_due(now=later) == 0
-        assert services.messages_retry_due(now=later + services.RETRY_LEASE) == 1
+        assert dispatch.pump(now=later) == 0
+        assert dispatch.pump(now=later + dispatch.lease()) == 1
+
+        assert [m.message_id for m in scripted_operator.SUBMITTED] == [message.pk] * 2
+        message.refresh_from_db()
+        assert message.status == Q.SUBMITTED and message.attempts == 3
+
+    def test_a_stale_pump_cannot_record_over_a_newer_claim(self, send, scripted_operator):
+        """A pump whose lease ran out answers late: its answer is ignored, the new claim's
+        answer counts."""
+        scripted_operator.SCRIPT[A] = ["transient:SMSC_BUSY"]
+        job = send(A)
+        message = message_to(job, A)
+        later = message.next_attempt_at + timedelta(seconds=1)
+        stale = dispatch.messages_claim(now=later)
+        fresh = dispatch.messages_claim(now=later + dispatch.lease())
+        assert fresh[0][4] == stale[0][4] + 1
+
+        scripted_operator.SCRIPT[A] = ["permanent:BARRED"]
+        dispatch.batch_submit(rows=stale)  # rejected for good, but too late to count
+        message.refresh_from_db()
+        assert message.status == Q.SUBMITTING
+        dispatch.batch_submit(rows=fresh)
+        message.refresh_from_db()
+        assert message.status == Q.SUBMITTED
 
 
 @pytest.mark.django_db
 class TestIdempotence:
-    def _sending_job(self, account, owner, *numbers):
-        """A job whose dispatch has begun but whose batch has not run yet."""
+    def _started_job(self, account, owner, *numbers):
+        """A job started by a pump whose batches have not been claimed yet."""
         job = services.job_submit(
             account=account,
             user=owner,
             message="Bonjour",
             parsed=recipients.parse("\n".join(numbers), "FR"),
             stop_clause=False,
-        )  # the on-commit dispatch never runs in a `db` test
-        SmsJob.objects.filter(pk=job.pk).update(status=SmsJob.Status.SENDING)
-        ids = list(job.messages.order_by("id").values_list("id", flat=True))
-        return job, ids
+        )  # the on-commit wake-up never runs in a `db` test
+        assert dispatch.job_start_next() == job.pk
+        return job
 
-    def test_running_a_batch_twice_submits_each_message_once(
-        self, account, owner, scripted_operator
-    ):
-        job, ids = self._sending_job(account, owner, A, B)
+    def test_a_message_submitted_is_never_claimed_again(self, account, owner, scripted_operator):
+        job = self._started_job(account, owner, A, B)
 
-        services.batch_submit(job_id=job.pk, message_ids=ids)
-        services.batch_submit(job_id=job.pk, message_ids=ids)
+        assert dispatch.pump() == 2
+        assert dispatch.pump(now=timezone.now() + timedelta(days=1)) == 0
 
-        assert sorted(m.message_id for m in scripted_operator.SUBMITTED) == ids
+        assert sorted(m.receiver for m in scripted_operator.SUBMITTED) == [A, B]
         assert set(job.messages.values_list("status", flat=True)) == {Q.SUBMITTED}
         assert balance(account) == Decimal("98.00")
 
-    def test_running_a_batch_twice_while_the_job_is_still_sending(
+    def test_a_claimed_batch_is_not_claimed_by_a_second_pump(
         self, account, owner, scripted_operator
     ):
-        # C is in another batch that has not run: the job stays "sending".
-        job, ids = self._sending_job(account, owner, A, B, C)
-        first_batch = ids[:2]
+        job = self._started_job(account, owner, A, B, C)
+        first = dispatch.messages_claim(now=timezone.now(), limit=2)
 
-        services.batch_submit(job_id=job.pk, message_ids=first_batch)
-        services.batch_submit(job_id=job.pk, message_ids=first_batch)
+        second = dispatch.messages_claim(now=timezone.now())
 
-        assert sorted(m.message_id for m in scripted_operator.SUBMITTED) == first_batch
+        assert [r[2] for r in second] == [C]
+        assert {r[2] for r in first} == {A, B}
+        dispatch.batch_submit(rows=second)
         job.refresh_from_db()
-        assert job.status == SmsJob.Status.SENDING
+        assert job.status == SmsJob.Status.SENDING  # A and B are still being submitted
+        dispatch.batch_submit(rows=first)
+        job.refresh_from_db()
+        assert job.status == SmsJob.Status.DONE
 
-    def test_a_redelivered_batch_does_not_resubmit_a_message_waiting_for_its_retry(
+    def test_a_message_waiting_for_its_retry_is_not_claimed(
         self, account, owner, scripted_operator
     ):
         scripted_operator.SCRIPT[A] = ["transient:SMSC_BUSY", "transient:SMSC_BUSY"]
-        job, ids = self._sending_job(account, owner, A, B)
+        job = self._started_job(account, owner, A, B)
 
-        services.batch_submit(job_id=job.pk, message_ids=ids)
-        services.batch_submit(job_id=job.pk, message_ids=ids)  # the same task, redelivered
+        dispatch.pump()
+        dispatch.pump()
 
         assert [m.receiver for m in scripted_operator.SUBMITTED].count(A) == 1
-        message = OutgoingMessage.objects.get(pk=ids[0])
-        assert message.attempts == 1
+        assert message_to(job, A).attempts == 1
 
-    def test_job_dispatch_twice_does_not_resubmit(self, send, scripted_operator):
-        job = send(A, B)
+    def test_a_job_is_started_once(self, send, scripted_operator):
+        send(A, B)
 
-        assert services.job_dispatch(job_id=job.pk) == 0
+        assert dispatch.job_start_next() is None
+        assert dispatch.pump() == 0
 
         assert len(scripted_operator.SUBMITTED) == 2
 
-    def test_a_cancelled_jobs_batch_submits_nothing(self, plan, scripted_operator):
+    def test_a_cancelled_job_submits_nothing(self, plan, scripted_operator):
         job = plan(A, B, at=timezone.now() + timedelta(hours=1))
-        ids = list(job.messages.values_list("id", flat=True))
         assert services.job_cancel(job=job)
 
-        services.batch_submit(job_id=job.pk, message_ids=ids)
-        assert services.job_dispatch(job_id=job.pk) == 0
+        assert dispatch.tick(now=timezone.now() + timedelta(hours=2)) == 0
+        assert dispatch.pump(now=timezone.now() + timedelta(hours=2)) == 0
 
         assert scripted_operator.SUBMITTED == []
         assert set(job.messages.values_list("status", "error_code")) == {(Q.FAILED, "CANCELLED")}
@@ -323,61 +348,57 @@ class TestIdempotence:
 
 @pytest.mark.django_db
 class TestRelease:
-    def test_only_due_jobs_are_released(
-        self, plan, scripted_operator, django_capture_on_commit_callbacks
-    ):
+    def test_only_due_jobs_are_released(self, plan, scripted_operator):
         now = timezone.now()
         soon = plan(A, at=now + timedelta(hours=1), now=now)
         later = plan(B, at=now + timedelta(hours=3), now=now)
 
-        with django_capture_on_commit_callbacks(execute=True):
-            released = services.jobs_release_due(now=now + timedelta(hours=2))
+        assert dispatch.jobs_release_due(now=now + timedelta(hours=2)) == 1
+        dispatch.pump(now=now + timedelta(hours=2))
 
-        assert released == [soon.pk]
         soon.refresh_from_db()
         later.refresh_from_db()
         assert soon.status == SmsJob.Status.DONE
         assert later.status == SmsJob.Status.SCHEDULED
         assert [m.receiver for m in scripted_operator.SUBMITTED] == [A]
 
-    def test_nothing_is_released_before_its_time(
-        self, plan, scripted_operator, django_capture_on_commit_callbacks
-    ):
+    def test_nothing_is_released_before_its_time(self, plan, scripted_operator):
         now = timezone.now()
         job = plan(A, at=now + timedelta(hours=1), now=now)
 
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            assert services.jobs_release_due(now=now) == []
+        assert dispatch.tick(now=now) == 0
 
-        assert callbacks == []
         job.refresh_from_db()
         assert job.status == SmsJob.Status.SCHEDULED
         assert scripted_operator.SUBMITTED == []
 
-    def test_a_released_job_is_not_released_twice(
-        self, plan, scripted_operator, django_capture_on_commit_callbacks
-    ):
+    def test_the_tick_releases_and_wakes_a_pump(self, plan, scripted_operator, settings):
+        settings.DISPATCH = {**settings.DISPATCH, "PUMPS": 1}
         now = timezone.now()
-        job = plan(A, at=now + timedelta(hours=1), now=now)
-        with django_capture_on_commit_callbacks(execute=True):
-            assert services.jobs_release_due(now=now + timedelta(hours=2)) == [job.pk]
-            assert services.jobs_release_due(now=now + timedelta(hours=2)) == []
+        job = plan(A, at=now - timedelta(seconds=1), now=now - timedelta(hours=1))
 
-        assert len(scripted_operator.SUBMITTED) == 1
-
-    def test_release_queues_the_dispatch_after_commit(
-        self, plan, scripted_operator, django_capture_on_commit_callbacks
-    ):
-        now = timezone.now()
-        job = plan(A, at=now + timedelta(hours=1), now=now)
-
-        with django_capture_on_commit_callbacks() as callbacks:
-            services.jobs_release_due(now=now + timedelta(hours=2))
+        assert dispatch.tick() == 1  # Celery is eager here: the pump ran
 
         job.refresh_from_db()
+        assert job.status == SmsJob.Status.DONE
+        assert dispatch.tick() == 0
+        assert len(scripted_operator.SUBMITTED) == 1
+
+    def test_a_busy_slot_is_not_woken_twice(self, plan, scripted_operator, settings):
+        from django.core.cache import cache
+
+        settings.DISPATCH = {**settings.DISPATCH, "PUMPS": 1}
+        cache.set("dispatch:pump:0", 1, 60)  # a pump is running somewhere
+        now = timezone.now()
+        job = plan(A, at=now - timedelta(seconds=1), now=now - timedelta(hours=1))
+
+        assert dispatch.tick() == 0
+        job.refresh_from_db()
         assert job.status == SmsJob.Status.QUEUED
-        assert len(callbacks) == 1
-        assert scripted_operator.SUBMITTED == []
+        cache.delete("dispatch:pump:0")  # its slot expired: the worker died
+        assert dispatch.tick() == 1
+        job.refresh_from_db()
+        assert job.status == SmsJob.Status.DONE
 
 
 @pytest.mark.django_db
@@ -407,25 +428,19 @@ class TestCancel:
         assert refunds(account).count() == 1
         assert balance(account) == Decimal("100.00")
 
-    def test_a_cancelled_job_is_never_released(
-        self, plan, scripted_operator, django_capture_on_commit_callbacks
-    ):
+    def test_a_cancelled_job_is_never_released(self, plan, scripted_operator):
         now = timezone.now()
         job = plan(A, at=now + timedelta(hours=1), now=now)
         services.job_cancel(job=job)
 
-        with django_capture_on_commit_callbacks(execute=True):
-            assert services.jobs_release_due(now=now + timedelta(hours=2)) == []
+        assert dispatch.jobs_release_due(now=now + timedelta(hours=2)) == 0
 
         assert scripted_operator.SUBMITTED == []
 
-    def test_cancel_after_release_is_refused(
-        self, plan, account, django_capture_on_commit_callbacks
-    ):
+    def test_cancel_after_release_is_refused(self, plan, account):
         now = timezone.now()
         job = plan(A, at=now + timedelta(hours=1), now=now)
-        with django_capture_on_commit_callbacks():  # released, dispatch not run yet
-            services.jobs_release_due(now=now + timedelta(hours=2))
+        dispatch.jobs_release_due(now=now + timedelta(hours=2))  # no pump has run yet
 
         assert services.job_cancel(job=job) is False
 
@@ -451,10 +466,10 @@ def test_after_a_mixed_run_the_ledger_matches_the_balance(send, scripted_operato
     scripted_operator.SCRIPT[C] = ["transient:SMSC_BUSY"] * 3
 
     job = send(A, B, C, D)
-    services.messages_retry_due(now=timezone.now() + timedelta(minutes=6))
-    services.messages_retry_due(now=timezone.now() + timedelta(minutes=11))
+    dispatch.pump(now=timezone.now() + timedelta(minutes=6))
+    dispatch.pump(now=timezone.now() + timedelta(minutes=11))
     d = message_to(job, D)
-    services.delivery_reports_receive(
+    received.delivery_reports_receive(
         reports=[{"operator_id": d.operator_id, "status": "expired", "part": 1, "parts": 1}]
     )
 

@@ -6,7 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from messaging import recipients, services
+from core import recipients
+from messaging import reports as received
+from messaging import services
 from messaging.models import OutgoingMessage, StopListEntry
 from messaging.operator.simulated import deliver_due_events
 from tests.accounts.factories import AccountFactory
@@ -37,7 +39,7 @@ Q = OutgoingMessage.Status
     ],
 )
 def test_stop_keywords(text):
-    assert services.is_stop_keyword(text) is True
+    assert received.is_stop_keyword(text) is True
 
 
 @pytest.mark.parametrize(
@@ -59,7 +61,7 @@ def test_stop_keywords(text):
     ],
 )
 def test_not_stop_keywords(text):
-    assert services.is_stop_keyword(text) is False
+    assert received.is_stop_keyword(text) is False
 
 
 @pytest.fixture
@@ -87,7 +89,7 @@ class TestIncoming:
     def test_a_stop_reply_adds_the_number_to_the_stop_list(self, sent, account):
         [message] = sent(A)
 
-        unmatched = services.incoming_messages_receive(replies=[reply(message, "Stop.")])
+        unmatched = received.incoming_messages_receive(replies=[reply(message, "Stop.")])
 
         assert unmatched == set()
         entry = StopListEntry.objects.get(account=account)
@@ -97,22 +99,22 @@ class TestIncoming:
     def test_another_reply_changes_nothing(self, sent):
         [message] = sent(A)
 
-        services.incoming_messages_receive(replies=[reply(message, "Merci, bien reçu")])
+        received.incoming_messages_receive(replies=[reply(message, "Merci, bien reçu")])
 
         assert not StopListEntry.objects.exists()
 
     def test_a_second_stop_keeps_one_entry(self, sent, account):
         [message] = sent(A)
 
-        services.incoming_messages_receive(replies=[reply(message, "STOP")])
-        services.incoming_messages_receive(replies=[reply(message, "STOP")])
+        received.incoming_messages_receive(replies=[reply(message, "STOP")])
+        received.incoming_messages_receive(replies=[reply(message, "STOP")])
 
         assert StopListEntry.objects.filter(account=account, number=A).count() == 1
 
     def test_an_unknown_message_is_returned(self, sent):
         sent(A)
 
-        unmatched = services.incoming_messages_receive(
+        unmatched = received.incoming_messages_receive(
             replies=[{"operator_id": "op-unknown", "sender": A, "text": "STOP"}]
         )
 
@@ -121,7 +123,7 @@ class TestIncoming:
 
     def test_the_stop_list_is_per_account(self, sent, account):
         [message] = sent(A)
-        services.incoming_messages_receive(replies=[reply(message, "STOP")])
+        received.incoming_messages_receive(replies=[reply(message, "STOP")])
 
         assert not StopListEntry.objects.exclude(account=account).exists()
         other = AccountFactory(credits_amount="10")
@@ -136,7 +138,7 @@ class TestIncoming:
 
     def test_a_later_send_to_that_number_skips_it(self, sent, account, owner, scripted_operator):
         [message] = sent(A)
-        services.incoming_messages_receive(replies=[reply(message, "ARRÊT")])
+        received.incoming_messages_receive(replies=[reply(message, "ARRÊT")])
         account.refresh_from_db()
         before = account.credits
         scripted_operator.SUBMITTED.clear()

@@ -8,7 +8,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import CreditMovement
-from messaging import recipients, services
+from core import recipients
+from messaging import reports as received
+from messaging import services
 from messaging.models import OutgoingMessage, SimulatorEvent, SimulatorSubmission, SmsJob
 from messaging.operator import OutboundSms, get_operator
 from messaging.operator.simulated import deliver_due_events
@@ -69,7 +71,7 @@ class TestDeliveryReports:
     def test_delivered_sets_the_status_and_time(self, submitted):
         [message] = submitted(A)
 
-        unmatched = services.delivery_reports_receive(reports=[report(message, "delivered", T1)])
+        unmatched = received.delivery_reports_receive(reports=[report(message, "delivered", T1)])
 
         assert unmatched == set()
         message = fresh(message)
@@ -79,7 +81,7 @@ class TestDeliveryReports:
     def test_a_report_time_with_an_offset_is_the_same_instant(self, submitted):
         [message] = submitted(A)
 
-        services.delivery_reports_receive(
+        received.delivery_reports_receive(
             reports=[report(message, "delivered", "2026-11-25T19:30:00+01:00")]
         )
 
@@ -87,7 +89,7 @@ class TestDeliveryReports:
 
     def test_a_report_time_with_an_offset_is_filtered_as_the_same_instant(self, submitted):
         [message] = submitted(A)
-        services.delivery_reports_receive(
+        received.delivery_reports_receive(
             reports=[report(message, "delivered", "2026-11-25T19:30:00+01:00")]  # 18:30 UTC
         )
 
@@ -98,15 +100,15 @@ class TestDeliveryReports:
         [message] = submitted(A)
         before = timezone.now()
 
-        services.delivery_reports_receive(reports=[report(message, "delivered")])
+        received.delivery_reports_receive(reports=[report(message, "delivered")])
 
         assert before <= fresh(message).delivered_at <= timezone.now()
 
     def test_a_duplicate_report_changes_nothing(self, submitted, account):
         [message] = submitted(A)
-        services.delivery_reports_receive(reports=[report(message, "delivered", T1)])
+        received.delivery_reports_receive(reports=[report(message, "delivered", T1)])
 
-        unmatched = services.delivery_reports_receive(reports=[report(message, "delivered", T2)])
+        unmatched = received.delivery_reports_receive(reports=[report(message, "delivered", T2)])
 
         assert unmatched == set()
         message = fresh(message)
@@ -115,9 +117,9 @@ class TestDeliveryReports:
 
     def test_undelivered_after_delivered_does_not_move_it_back(self, submitted):
         [message] = submitted(A)
-        services.delivery_reports_receive(reports=[report(message, "delivered", T1)])
+        received.delivery_reports_receive(reports=[report(message, "delivered", T1)])
 
-        services.delivery_reports_receive(
+        received.delivery_reports_receive(
             reports=[report(message, "undelivered", T2, error_code="ABSENT_SUBSCRIBER")]
         )
 
@@ -129,10 +131,10 @@ class TestDeliveryReports:
     def test_undelivered_is_final_and_not_refunded(self, submitted, account):
         [message] = submitted(A)
 
-        services.delivery_reports_receive(
+        received.delivery_reports_receive(
             reports=[report(message, "undelivered", T1, error_code="HANDSET_FULL")]
         )
-        services.delivery_reports_receive(reports=[report(message, "delivered", T2)])
+        received.delivery_reports_receive(reports=[report(message, "delivered", T2)])
 
         message = fresh(message)
         assert message.status == Q.UNDELIVERED
@@ -143,7 +145,7 @@ class TestDeliveryReports:
     def test_buffered_changes_nothing(self, submitted):
         [message] = submitted(A)
 
-        unmatched = services.delivery_reports_receive(reports=[report(message, "buffered", T1)])
+        unmatched = received.delivery_reports_receive(reports=[report(message, "buffered", T1)])
 
         assert unmatched == set()
         message = fresh(message)
@@ -152,7 +154,7 @@ class TestDeliveryReports:
 
     def test_a_late_buffered_report_does_not_undo_delivery(self, submitted):
         [message] = submitted(A)
-        services.delivery_reports_receive(
+        received.delivery_reports_receive(
             reports=[report(message, "delivered", T1), report(message, "buffered", T2)]
         )
 
@@ -162,12 +164,12 @@ class TestDeliveryReports:
         [message] = submitted(A, message="a" * 200)
         assert message.parts == 2
 
-        services.delivery_reports_receive(
+        received.delivery_reports_receive(
             reports=[report(message, "delivered", T1, part=1, parts=2)]
         )
         assert fresh(message).status == Q.SUBMITTED
 
-        services.delivery_reports_receive(
+        received.delivery_reports_receive(
             reports=[report(message, "delivered", T2, part=2, parts=2)]
         )
         message = fresh(message)
@@ -177,7 +179,7 @@ class TestDeliveryReports:
     def test_an_early_part_failing_does_not_decide_either(self, submitted):
         [message] = submitted(A, message="a" * 200)
 
-        services.delivery_reports_receive(reports=[report(message, "expired", T1, part=1, parts=2)])
+        received.delivery_reports_receive(reports=[report(message, "expired", T1, part=1, parts=2)])
 
         assert fresh(message).status == Q.SUBMITTED
 
@@ -185,7 +187,7 @@ class TestDeliveryReports:
         [message, other] = submitted(A, B)
         assert balance(account) == Decimal("98.00")
 
-        services.delivery_reports_receive(
+        received.delivery_reports_receive(
             reports=[report(message, "expired", T1, error_code="VALIDITY_EXPIRED")]
         )
 
@@ -201,7 +203,7 @@ class TestDeliveryReports:
     def test_expired_twice_in_one_call_is_refunded_once(self, submitted, account):
         [message] = submitted(A)
 
-        services.delivery_reports_receive(
+        received.delivery_reports_receive(
             reports=[report(message, "expired", T1), report(message, "expired", T2)]
         )
 
@@ -212,8 +214,8 @@ class TestDeliveryReports:
     def test_expired_twice_in_two_calls_is_refunded_once(self, submitted, account):
         [message] = submitted(A)
 
-        services.delivery_reports_receive(reports=[report(message, "expired", T1)])
-        services.delivery_reports_receive(reports=[report(message, "expired", T2)])
+        received.delivery_reports_receive(reports=[report(message, "expired", T1)])
+        received.delivery_reports_receive(reports=[report(message, "expired", T2)])
 
         assert refunds(account).count() == 1
         assert balance(account) == Decimal("100.00")
@@ -221,9 +223,9 @@ class TestDeliveryReports:
 
     def test_expired_after_delivered_is_not_refunded(self, submitted, account):
         [message] = submitted(A)
-        services.delivery_reports_receive(reports=[report(message, "delivered", T1)])
+        received.delivery_reports_receive(reports=[report(message, "delivered", T1)])
 
-        services.delivery_reports_receive(reports=[report(message, "expired", T2)])
+        received.delivery_reports_receive(reports=[report(message, "expired", T2)])
 
         assert fresh(message).status == Q.DELIVERED
         assert not refunds(account).exists()
@@ -231,7 +233,7 @@ class TestDeliveryReports:
     def test_unknown_operator_ids_are_returned(self, submitted):
         [message] = submitted(A)
 
-        unmatched = services.delivery_reports_receive(
+        unmatched = received.delivery_reports_receive(
             reports=[
                 report(message, "delivered", T1),
                 {"operator_id": "nope-1", "status": "delivered"},
@@ -255,7 +257,7 @@ class TestDeliveryReports:
         )
         message = job.messages.get()
 
-        unmatched = services.delivery_reports_receive(
+        unmatched = received.delivery_reports_receive(
             reports=[{"operator_id": f"op-{message.pk}", "status": "delivered"}]
         )
 

@@ -1,0 +1,394 @@
+"""Dispatch: the database is the queue of record, the broker only wakes workers up.
+
+Every message still to be submitted is a row a query finds: `queued` with a due time
+(`next_attempt_at`), or `submitting` whose lease (`next_attempt_at` again) ran out. A pump
+(a Celery task) claims a batch of due rows in one short transaction (`submitting`, lease,
+`attempts + 1`), commits, and only then hands the batch to the operator; the answers move the
+rows on (`submitted`, back to `queued` for a retry, or `failed` and refunded) only if the claim
+is still theirs (same `attempts`).
+
+The beat tick (`dispatch_tick`, every few seconds) starts planned jobs when due and wakes pumps
+whenever due work exists. So losing a pump (worker killed), its task message (broker restarted
+empty) or the first wake-up (broker down at submission) costs at most one lease of delay:
+
+- A row claimed by a pump that died stays `submitting` until its lease runs out, then another
+  pump claims it again and resubmits it with the same idempotency key (the message id): a
+  backend that deduplicates (the simulator, an HTTP provider taking a client reference) answers
+  with the first operator id. A backend that cannot deduplicate (SMPP) must either ask the
+  upstream or resend once and flag the message as a possible duplicate — see the upstreams
+  work; no such backend exists yet.
+- A row whose submission is known to have succeeded (`submitted` or later) is never claimed.
+- Database outages: a pump or tick that hits one just ends; the next tick resumes. Nothing
+  counts retries against an outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import SmsAccount
+from accounts.services import credits_refund
+from core import bulk
+
+from . import tasks
+from .encoding import STOP_CLAUSE
+from .models import OutgoingMessage, PendingRecipients, SmsJob
+from .operator import OutboundSms, SubmitResult, get_operator
+
+logger = logging.getLogger(__name__)
+
+_Q = OutgoingMessage.Status
+BATCH_SIZE = 500
+# Transient errors: wait this long before each retry; after the last, the message fails.
+RETRY_DELAYS = (timedelta(minutes=5), timedelta(minutes=10))
+
+
+def lease() -> timedelta:
+    """How long a claim lasts: a dispatcher that has not answered by then is presumed dead."""
+    return timedelta(seconds=settings.DISPATCH["LEASE_SECONDS"])
+
+
+def db_datetime(value: datetime):
+    """Datetimes in raw SQL go through the backend's adapter, as the ORM's do (SQLite stores
+    naive UTC text; a Python datetime with an offset would not compare with it)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+# --- Jobs ------------------------------------------------------------------------------------
+
+
+def jobs_release_due(*, now: datetime | None = None) -> int:
+    """Planned jobs whose time has come become queued (a pump starts them)."""
+    now = now or timezone.now()
+    return SmsJob.objects.filter(status=SmsJob.Status.SCHEDULED, scheduled_at__lte=now).update(
+        status=SmsJob.Status.QUEUED
+    )
+
+
+def job_start_next(*, now: datetime | None = None) -> int | None:
+    """Start one queued job: write its pending message rows, make its messages due, mark it
+    sending — in one transaction, so a crash leaves it queued for the next pump."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        queued = SmsJob.objects.filter(status=SmsJob.Status.QUEUED).order_by("id")
+        if connection.features.has_select_for_update_skip_locked:
+            queued = queued.select_for_update(skip_locked=True)
+        job = queued.only("id", "account_id", "created_at").first()
+        if job is None:
+            return None
+        pending = PendingRecipients.objects.filter(job_id=job.pk).first()
+        if pending is not None:
+            messages_insert(job=job, rows=[tuple(r) for r in pending.rows], due=now)
+            pending.delete()
+        OutgoingMessage.objects.filter(
+            job_id=job.pk, status=_Q.QUEUED, next_attempt_at__isnull=True
+        ).update(next_attempt_at=now)
+        SmsJob.objects.filter(pk=job.pk).update(status=SmsJob.Status.SENDING, started_at=now)
+    job_finish_if_complete(job.pk)  # a job whose every recipient was STOP-listed
+    return job.pk
+
+
+def job_finish_if_complete(job_id: int) -> bool:
+    if OutgoingMessage.objects.filter(
+        job_id=job_id, status__in=(_Q.QUEUED, _Q.SUBMITTING)
+    ).exists():
+        return False
+    return bool(
+        SmsJob.objects.filter(pk=job_id, status=SmsJob.Status.SENDING).update(
+            status=SmsJob.Status.DONE, finished_at=timezone.now()
+        )
+    )
+
+
+# --- Messages --------------------------------------------------------------------------------
+
+_CLAIM_COLUMNS = ("id", "job_id", "receiver", "parts", "attempts", "text")
+
+
+def _claim_sql() -> str:
+    """UPDATE … WHERE id IN (the oldest due rows) RETURNING what the submission needs.
+
+    PostgreSQL skips rows another pump is claiming (SKIP LOCKED); SQLite serialises writers
+    (IMMEDIATE transactions), so its claims are simply one after the other."""
+    qn = connection.ops.quote_name
+    meta = OutgoingMessage._meta
+    col = {f: qn(meta.get_field(f).column) for f in (*_CLAIM_COLUMNS, "status", "next_attempt_at")}
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    return (
+        f"UPDATE {qn(meta.db_table)} SET {col['status']} = %s, {col['next_attempt_at']} = %s, "
+        f"{col['attempts']} = {col['attempts']} + 1 "
+        f"WHERE {col['id']} IN (SELECT {col['id']} FROM {qn(meta.db_table)} "
+        f"WHERE {col['status']} IN (%s, %s) AND {col['next_attempt_at']} <= %s "
+        f"ORDER BY {col['next_attempt_at']} LIMIT %s{lock}) "
+        f"RETURNING {', '.join(col[c] for c in _CLAIM_COLUMNS)}"
+    )
+
+
+def messages_claim(*, now: datetime, limit: int = BATCH_SIZE) -> list[tuple]:
+    """Claim up to `limit` due messages (committed before returning)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _claim_sql(),
+            [
+                _Q.SUBMITTING,
+                db_datetime(now + lease()),
+                _Q.QUEUED,
+                _Q.SUBMITTING,
+                db_datetime(now),
+                limit,
+            ],
+        )
+        return cursor.fetchall()
+
+
+class _Jobs(dict):
+    """What a submission needs from its job, read once per pump."""
+
+    def __missing__(self, job_id):
+        self[job_id] = SmsJob.objects.only(
+            "id", "message", "stop_clause", "sender_label", "sms_class", "reply_allowed"
+        ).get(pk=job_id)
+        return self[job_id]
+
+
+def batch_submit(*, rows: list[tuple], jobs: _Jobs | None = None) -> list[SubmitResult]:
+    """Hand claimed rows to the operator and record its answers."""
+    jobs = _Jobs() if jobs is None else jobs
+    outbound = []
+    for pk, job_id, receiver, parts, attempts, own in rows:
+        job = jobs[job_id]
+        outbound.append(
+            OutboundSms(
+                message_id=pk,
+                receiver=receiver,
+                sender=job.sender_label,
+                text=own + STOP_CLAUSE if own and job.stop_clause else own or job.full_text,
+                parts=parts,
+                sms_class=job.sms_class,
+                reply_allowed=job.reply_allowed,
+                attempt=attempts,
+            )
+        )
+    results = get_operator().submit(outbound)
+    results_record(results, attempts={r[0]: r[4] for r in rows})
+    for job_id in {r[1] for r in rows}:
+        job_finish_if_complete(job_id)
+    return results
+
+
+def results_record(results: list[SubmitResult], *, attempts: dict[int, int]) -> None:
+    """Move claimed messages on from the operator's answers, where the claim is still ours."""
+    now = timezone.now()
+    db_now = db_datetime(now)
+    accepted, retry, failed = [], [], []
+    for r in results:
+        claim = attempts[r.message_id]
+        if r.accepted:
+            accepted.append((r.operator_id, db_now, r.message_id, claim))
+        elif not r.permanent and claim <= len(RETRY_DELAYS):
+            due = db_datetime(now + RETRY_DELAYS[claim - 1])
+            retry.append((due, (r.error_code or "")[:32], r.message_id, claim))
+        else:
+            failed.append((r.message_id, r.error_code or "REJECTED"))
+    mine = {"status": _Q.SUBMITTING}
+    with transaction.atomic():
+        bulk.update(
+            OutgoingMessage,
+            fields=("operator_id", "submitted_at"),
+            key=("id", "attempts"),
+            rows=accepted,
+            constants={"status": _Q.SUBMITTED, "error_code": "", "next_attempt_at": None},
+            only_if=mine,
+        )
+        bulk.update(
+            OutgoingMessage,
+            fields=("next_attempt_at", "error_code"),
+            key=("id", "attempts"),
+            rows=retry,
+            constants={"status": _Q.QUEUED},
+            only_if=mine,
+        )
+    if failed:
+        messages_fail(
+            failures=failed, status=_Q.FAILED, from_statuses=(_Q.SUBMITTING,), claims=attempts
+        )
+
+
+# The columns messages_insert() writes, in the order of its rows.
+_INSERT_FIELDS = (
+    "job",
+    "account",
+    "created_at",
+    "attempts",
+    "error_code",
+    "operator_id",
+    "next_attempt_at",
+    "receiver",
+    "country",
+    "source",
+    "parts",
+    "text",
+    "credits",
+    "status",
+)
+
+
+def messages_insert(
+    *, job: SmsJob, rows: list[tuple], due: datetime | None, now: datetime | None = None
+) -> None:
+    """Write a job's message rows in bulk. rows: (receiver, country, source, parts, text,
+    credits as text, status); `due`: when they may be claimed (None: when the job starts)."""
+    head = (
+        job.pk,
+        job.account_id,
+        db_datetime(now or job.created_at),
+        0,
+        "",
+        "",
+        db_datetime(due) if due else None,
+    )
+    bulk.insert(OutgoingMessage, fields=_INSERT_FIELDS, rows=[head + row for row in rows])
+
+
+def messages_fail(
+    *,
+    failures: list[tuple[int, str]],
+    status: str,
+    from_statuses,
+    claims: dict[int, int] | None = None,
+) -> int:
+    """Move messages to a refunded final state and give their credits back, exactly once.
+
+    The state change and the refund commit together, and only messages still in
+    `from_statuses` move: a second call for the same messages finds nothing to refund.
+    With `claims` (message id → attempts), only messages still under that claim move.
+    """
+    codes = dict(failures)
+    moved = 0
+    with transaction.atomic():
+        rows = list(
+            OutgoingMessage.objects.select_for_update()
+            .filter(id__in=list(codes), status__in=from_statuses)
+            .values_list("id", "job_id", "account_id", "credits", "attempts")
+        )
+        if claims is not None:
+            rows = [r for r in rows if claims.get(r[0]) == r[4]]
+        if not rows:
+            return 0
+        bulk.update(
+            OutgoingMessage,
+            fields=("status", "error_code"),
+            rows=[(status, codes[pk][:32], pk) for pk, *_ in rows],
+        )
+        by_job: dict[tuple[int, int], Decimal] = {}
+        for _pk, job_id, account_id, credits, _claim in rows:
+            by_job[(job_id, account_id)] = by_job.get((job_id, account_id), Decimal("0")) + credits
+        for (job_id, account_id), amount in by_job.items():
+            if amount > 0:
+                credits_refund(
+                    account=SmsAccount(pk=account_id),
+                    amount=amount,
+                    key=f"job:{job_id}:refund:{status}:{uuid.uuid4()}",
+                    reason=f"#{job_id}",
+                )
+        moved = len(rows)
+    return moved
+
+
+def pump(*, now: datetime | None = None, budget: float | None = None, slot: str = "") -> int:
+    """Start queued jobs and submit due messages until none is left or the time budget is
+    spent; returns how many messages were handed to the operator."""
+    budget = settings.DISPATCH["PUMP_SECONDS"] if budget is None else budget
+    deadline = time.monotonic() + budget
+    jobs = _Jobs()
+    handed = 0
+    while time.monotonic() < deadline:
+        moment = now or timezone.now()
+        if job_start_next(now=moment) is not None:
+            continue
+        rows = messages_claim(now=moment)
+        if not rows:
+            break
+        batch_submit(rows=rows, jobs=jobs)
+        handed += len(rows)
+        if slot:
+            _slot_keep(slot)
+    return handed
+
+
+def due_work_exists(*, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return (
+        SmsJob.objects.filter(status=SmsJob.Status.QUEUED).exists()
+        or OutgoingMessage.objects.filter(
+            status__in=(_Q.QUEUED, _Q.SUBMITTING), next_attempt_at__lte=now
+        ).exists()
+    )
+
+
+# --- Waking pumps ---------------------------------------------------------------------------
+# At most DISPATCH["PUMPS"] pumps run at once; each holds a slot key in the cache (Redis) that
+# expires if its worker dies, so a lost pump is replaced on the next tick after that.
+
+
+def _slot_key(slot: str) -> str:
+    return f"dispatch:pump:{slot}"
+
+
+def _slot_keep(slot: str) -> None:
+    try:
+        cache.touch(_slot_key(slot), settings.DISPATCH["SLOT_SECONDS"])
+    except Exception:  # noqa: BLE001 - the cache is an optimisation; the queue is the DB
+        logger.warning("dispatch: cannot refresh pump slot %s", slot, exc_info=True)
+
+
+def slot_release(slot: str) -> None:
+    try:
+        cache.delete(_slot_key(slot))
+    except Exception:  # noqa: BLE001
+        logger.warning("dispatch: cannot release pump slot %s", slot, exc_info=True)
+
+
+def pumps_wake() -> int:
+    """Queue a pump for every free slot; never raises (a broker or cache outage only delays
+    the work to the next tick). Returns the number of pumps queued."""
+    woken = 0
+    for n in range(settings.DISPATCH["PUMPS"]):
+        slot = str(n)
+        try:
+            if not cache.add(_slot_key(slot), random.random(), settings.DISPATCH["SLOT_SECONDS"]):
+                continue
+        except Exception:  # noqa: BLE001 - no cache: wake anyway, pumps tolerate company
+            logger.warning("dispatch: cache unavailable, waking pump %s anyway", slot)
+        try:
+            tasks.dispatch_pump.delay(slot)
+            woken += 1
+        except Exception:  # noqa: BLE001 - broker down: the beat tick wakes pumps later
+            logger.warning("dispatch: broker unavailable; work stays queued", exc_info=True)
+            slot_release(slot)
+            break
+    return woken
+
+
+def wake_on_commit() -> None:
+    """After the current transaction commits, wake pumps (submission, release)."""
+    transaction.on_commit(pumps_wake)
+
+
+def tick(*, now: datetime | None = None) -> int:
+    """Beat: release planned jobs that are due and wake pumps if any work is due."""
+    now = now or timezone.now()
+    jobs_release_due(now=now)
+    if due_work_exists(now=now):
+        return pumps_wake()
+    return 0
