@@ -126,7 +126,7 @@ class SmsAccount(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("accounts:dashboard", args=[self.name])
+        return reverse("messaging:dashboard", args=[self.name])
 
     @property
     def low_on_credits(self) -> bool:

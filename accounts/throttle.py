@@ -1,9 +1,11 @@
-"""Login throttling: count failures per e-mail and per client address in the cache."""
+"""Login throttling: count failures per e-mail and per client address (core.ratelimit)."""
 
 import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
+
+from core import ratelimit
 
 
 def _keys(email: str, ip: str | None) -> list[str]:
@@ -27,12 +29,7 @@ def is_locked(email: str, ip: str | None) -> bool:
 
 def record_failure(email: str, ip: str | None) -> None:
     for key in _keys(email, ip):
-        if cache.add(key, 1, timeout=settings.LOGIN_THROTTLE_WINDOW):
-            continue
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, timeout=settings.LOGIN_THROTTLE_WINDOW)
+        ratelimit.hit(key, timeout=settings.LOGIN_THROTTLE_WINDOW)
 
 
 def reset(email: str) -> None:

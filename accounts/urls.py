@@ -49,7 +49,6 @@ urlpatterns = [
     ),
     path("sms/", views.account_list, name="account_list"),
     path("sms/new/", views.account_create, name="account_create"),
-    path("sms/<str:service>/", views.dashboard, name="dashboard"),
     path("sms/<str:service>/credits/", views.ledger, name="ledger"),
     path("sms/<str:service>/credits/transfer/", views.transfer, name="transfer"),
     path("sms/<str:service>/settings/", views.account_settings, name="settings"),

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -42,8 +43,6 @@ def signup(request: HttpRequest):
         return redirect("accounts:home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        from django.db import transaction
-
         with transaction.atomic():
             user = form.save()
             account = services.account_open(user=user, free_credits=settings.SIGNUP_FREE_CREDITS)
@@ -59,24 +58,6 @@ def signup(request: HttpRequest):
 
 def account_credits(account: SmsAccount):
     return SmsAccount.objects.values_list("credits", flat=True).get(pk=account.pk)
-
-
-@account_view
-def dashboard(request: HttpRequest):
-    from .stats import account_stats
-
-    account = request.account
-    movements = account.movements.select_related("created_by")[:10]
-    return render(
-        request,
-        "accounts/dashboard.html",
-        {
-            "account": account,
-            "movements": movements,
-            "stats": account_stats(account, request.GET.get("period", "")),
-            "tab": "dashboard",
-        },
-    )
 
 
 @account_view
@@ -136,7 +117,7 @@ def account_settings(request: HttpRequest):
     if request.method == "POST" and is_owner and form.is_valid():
         form.save()
         messages.success(request, _("The account settings were saved."))
-        return redirect("accounts:dashboard", account.name)
+        return redirect("messaging:dashboard", account.name)
     return render(
         request,
         "accounts/settings.html",

@@ -3,12 +3,14 @@
 from django.contrib import messages
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import account_view
-from messaging.history import export_stamp, stream_csv
+from core.csv_export import export_stamp, stream_csv
+from core.views import confirm_delete
 
 from . import lists, parsers
 from .forms import RecipientListForm
@@ -70,7 +72,8 @@ def list_index(request: HttpRequest):
         "addressbooks/lists.html",
         {
             "account": account,
-            "lists": existing,
+            "heading": _("Recipient lists"),
+            "items": existing,
             "full": full,
             "form": form,
             "max_slots": RecipientList.MAX_SLOTS,
@@ -141,11 +144,22 @@ def list_clean(request: HttpRequest, slot: int):
 def list_delete(request: HttpRequest, slot: int):
     account = request.account
     rlist = _list_for(request, slot)
-    if request.method == "POST":
-        name = rlist.description
+    name = rlist.description
+
+    def delete() -> str:
         lists.list_delete(rlist)
-        messages.success(request, _("The list %(name)s was deleted.") % {"name": name})
-        return redirect("addressbooks:lists", account.name)
-    return render(
-        request, "addressbooks/list_delete.html", {"account": account, "rlist": rlist, "tab": TAB}
-    )
+        return _("The list %(name)s was deleted.") % {"name": name}
+
+    index = reverse("addressbooks:lists", args=[account.name])
+    context = {
+        "account": account,
+        "tab": TAB,
+        "title": _("Delete a list"),
+        "question": _("Delete the list %(name)s?") % {"name": name},
+        "count": rlist.records,
+        "cancel_url": index,
+    }
+    return confirm_delete(
+        request, template="addressbooks/delete.html", context=context, delete=delete,
+        done_url=index,
+    )  # fmt: skip

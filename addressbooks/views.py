@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from accounts.access import account_view
-from messaging.history import stream_csv
+from core.csv_export import escape_cell, stream_csv
+from core.views import confirm_delete
 
 from . import parsers, services
 from .forms import BookForm, ContactForm, ImportForm, import_max_bytes
@@ -49,13 +50,14 @@ def book_list(request: HttpRequest):
         else:
             messages.success(request, _("The address book %(name)s was created.") % {"name": book})
             return redirect(_book_url(book))
-    books = AddressBook.objects.filter(account=account)
-    return render(
-        request,
-        "addressbooks/list.html",
-        {"account": account, "books": books, "form": form, "tab": TAB},
-        status=200,
-    )
+    context = {
+        "account": account,
+        "heading": _("Address books"),
+        "items": AddressBook.objects.filter(account=account),
+        "form": form,
+        "tab": TAB,
+    }
+    return render(request, "addressbooks/list.html", context)
 
 
 @account_view
@@ -118,16 +120,25 @@ def book_rename(request: HttpRequest, book_id: int):
 def book_delete(request: HttpRequest, book_id: int):
     account = request.account
     book = _book_for(request, book_id)
-    if request.method == "POST":
-        name = book.name
+    name = book.name
+
+    def delete() -> str:
         services.book_delete(book)
-        messages.success(
-            request, _("The address book %(name)s and its contacts were deleted.") % {"name": name}
-        )
-        return redirect("addressbooks:list", account.name)
-    return render(
-        request, "addressbooks/delete.html", {"account": account, "book": book, "tab": TAB}
-    )
+        return _("The address book %(name)s and its contacts were deleted.") % {"name": name}
+
+    index = reverse("addressbooks:list", args=[account.name])
+    context = {
+        "account": account,
+        "tab": TAB,
+        "title": _("Delete an address book"),
+        "question": _("Delete the address book %(name)s?") % {"name": name},
+        "count": book.contacts_count,
+        "cancel_url": index,
+    }
+    return confirm_delete(
+        request, template="addressbooks/delete.html", context=context, delete=delete,
+        done_url=index,
+    )  # fmt: skip
 
 
 @account_view
@@ -286,7 +297,7 @@ def _csv_response(rows, filename: str) -> StreamingHttpResponse:
     # Address-book files escape every formula-like cell, numbers included: the import takes
     # the quote off again, so an exported book imports back unchanged.
     return stream_csv(
-        rows, filename, escape=lambda cell: parsers.escape_cell("" if cell is None else str(cell))
+        rows, filename, escape=lambda cell: escape_cell("" if cell is None else str(cell))
     )
 
 

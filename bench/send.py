@@ -52,7 +52,8 @@ from django.utils import timezone  # noqa: E402
 
 from accounts import services as account_services  # noqa: E402
 from accounts.models import User  # noqa: E402
-from messaging import recipients, services  # noqa: E402
+from core import recipients  # noqa: E402
+from messaging import services  # noqa: E402
 from messaging.models import OutgoingMessage, SmsJob  # noqa: E402
 from messaging.operator.simulated import deliver_due_events  # noqa: E402
 

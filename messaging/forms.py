@@ -3,10 +3,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from addressbooks.models import AddressBook, Contact, RecipientList
+from core import recipients
 from senders.models import Sender
 
-from . import recipients, webhooks
-from .models import CallbackSettings, MessageTemplate, SmsJob
+from . import webhooks
+from .models import CallbackSettings, MessageTemplate, OutgoingMessage, SmsJob
+from .selectors import MAX_ID
 
 INVALID_REASONS = {
     recipients.NOT_A_NUMBER: _("not a phone number"),
@@ -218,27 +220,80 @@ class MessageTemplateForm(forms.ModelForm):
         return name
 
 
-def collect_recipients(
-    *, account, typed: str, books=(), lists=(), contacts=()
-) -> recipients.ParsedRecipients:
-    """Typed numbers, then the mobile numbers of the chosen books (with the contacts' names for
-    personalisation), then the chosen recipient lists; deduplicated, each with its source."""
-    from addressbooks.lists import list_numbers
-    from addressbooks.services import book_contacts
 
-    parsed = recipients.parse(typed, account.default_region)
-    for contact in contacts:
-        parsed.add(
-            [
-                (number, contact.name, contact.surname, contact.group)
-                for number in (contact.home_mobile, contact.work_mobile)
-                if number
-            ],
-            account.default_region,
-            f"contact:{contact.pk}",
-        )
-    for book in books:
-        parsed.add(book_contacts(book), account.default_region, f"book:{book.pk}")
-    for rlist in lists:
-        parsed.add(list_numbers(rlist), account.default_region, f"list:{rlist.slot}")
-    return parsed
+# --- Filters of the history, received SMS and STOP list pages ---------------------------------
+
+
+class FilterForm(forms.Form):
+    """A list page's GET filters: invalid fields are shown with their error and left out of
+    the query."""
+
+    def filters(self) -> dict:
+        """The valid, non-empty values."""
+        self.is_valid()
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+
+class DateRangeForm(FilterForm):
+    """Two Paris days, both included."""
+
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+
+
+class HistoryFilterForm(DateRangeForm):
+    receiver = forms.CharField(
+        label=_("Recipient"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "+336…"}),
+    )
+    sender = forms.CharField(label=_("Sender"), required=False, max_length=16)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All"))] + OutgoingMessage.Status.choices,
+    )
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=64)
+    job = forms.IntegerField(label=_("Send #"), required=False, min_value=1, max_value=MAX_ID)
+
+
+class NumberSearchForm(FilterForm):
+    number = forms.CharField(label=_("Number"), required=False, max_length=32)
+
+
+class ReceivedFilterForm(NumberSearchForm, DateRangeForm):
+    pass
+
+
+class StopAddForm(forms.Form):
+    number = forms.CharField(
+        label=_("Number"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"placeholder": "+33601020304", "type": "tel"}),
+    )
+
+    def __init__(self, *args, region: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region = region
+
+    def clean_number(self):
+        outcome = recipients.normalise(self.cleaned_data["number"], self.region)
+        if isinstance(outcome, str):
+            raise forms.ValidationError(str(INVALID_REASONS[outcome]).capitalize() + ".")
+        return outcome.number
+
+
+class StopRemoveForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("This person asked to receive our SMS again."),
+        error_messages={"required": _("Confirm that the person asked for it.")},
+    )

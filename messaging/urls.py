@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import dashboard, views
 
 app_name = "messaging"
 
 urlpatterns = [
+    path("sms/<str:service>/", dashboard.dashboard, name="dashboard"),
     path("sms/<str:service>/send/", views.compose, name="compose"),
     path("sms/<str:service>/send/counter/", views.counter, name="counter"),
     path("sms/<str:service>/jobs/<int:job_id>/", views.job_detail, name="job"),

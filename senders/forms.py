@@ -2,15 +2,15 @@ import phonenumbers
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership, SmsAccount
+from accounts.models import SmsAccount
 
+from . import selectors
 from .models import Domain, Sender
 from .validators import (
     MAX_DOCUMENT_SIZE,
     MAX_DOCUMENTS,
     SENDER_MAX_LENGTH,
     normalize_domain,
-    sender_from_text,
     sniff_content_type,
     validate_sender_name,
 )
@@ -33,12 +33,6 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
         return [super().clean(data, initial)] if data else []
-
-
-def _existing(account) -> set[str]:
-    return {
-        s.lower() for s in Sender.objects.filter(account=account).values_list("sender", flat=True)
-    }
 
 
 class ManualSenderForm(forms.Form):
@@ -69,7 +63,7 @@ class ManualSenderForm(forms.Form):
 
     def clean_sender(self):
         name = self.cleaned_data["sender"]
-        if name.lower() in _existing(self.account):
+        if name.lower() in selectors.sender_names(self.account):
             raise forms.ValidationError(
                 _("The sender %(sender)s already exists on this account."),
                 params={"sender": name},
@@ -112,33 +106,6 @@ class CandidateSenderForm(forms.Form):
         self.fields["sender"].choices = [
             (name, f"{name} ({origin})") for name, origin in candidates.items()
         ]
-
-
-def profile_candidates(account: SmsAccount) -> dict[str, str]:
-    """Senders made from the account holders' profiles (company; first and last name),
-    minus those the account already has."""
-    existing = _existing(account)
-    found: dict[str, str] = {}
-    memberships = Membership.objects.filter(
-        account=account, role=Membership.Role.OWNER
-    ).select_related("user")
-    for membership in memberships.order_by("created_at"):
-        user = membership.user
-        for text in (user.company, f"{user.first_name} {user.last_name}"):
-            name = sender_from_text(text)
-            if name and name.lower() not in existing and name.lower() not in map(str.lower, found):
-                found[name] = text.strip()
-    return found
-
-
-def domain_candidates(account: SmsAccount) -> dict[str, str]:
-    existing = _existing(account)
-    found: dict[str, str] = {}
-    for domain in Domain.objects.filter(account=account):
-        name = domain.sender_name
-        if name and name.lower() not in existing and name.lower() not in map(str.lower, found):
-            found[name] = domain.name
-    return found
 
 
 class DomainForm(forms.ModelForm):

@@ -16,10 +16,9 @@ from .forms import (
     DomainForm,
     ManualSenderForm,
     SenderEditForm,
-    domain_candidates,
-    profile_candidates,
 )
 from .models import Domain, Sender
+from .selectors import domain_candidates, profile_candidates
 
 MODES = [
     ("manual", gettext_lazy("Manually (checked by our team)")),

@@ -10,13 +10,14 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("callbacks/delivery-reports/", callbacks.delivery_reports, name="callback_reports"),
     path("callbacks/incoming/", callbacks.incoming, name="callback_incoming"),
+    # accounts first: its fixed paths (sms/new/) come before the dashboard's sms/<service>/.
+    path("", include("accounts.urls")),
     path("", include("messaging.urls")),
     path("", include("senders.urls")),
     path("", include("addressbooks.urls")),
     path("", include("api.urls")),
-    path("", include("accounts.urls")),
 ]
 
-handler400 = "api.errors.bad_request"
-handler404 = "api.errors.page_not_found"
-handler500 = "api.errors.server_error"
+handler400 = "smspanel.views.bad_request"
+handler404 = "smspanel.views.page_not_found"
+handler500 = "smspanel.views.server_error"

@@ -58,7 +58,7 @@ def test_the_owner_gets_it_without_an_alert_address(
 
 
 def test_dashboard_banner_links_to_the_ledger(alerting, owner_client):
-    url = reverse("accounts:dashboard", args=[alerting.name])
+    url = reverse("messaging:dashboard", args=[alerting.name])
     assert 'data-testid="low-credits"' not in owner_client.get(url).content.decode()
     services.credits_debit(account=alerting, amount=60, key="y")
     html = owner_client.get(url).content.decode()

@@ -232,7 +232,7 @@ def test_the_sweep_finds_the_account_pages():
 
     assert len(names) >= MIN_SERVICE_PATTERNS, names
     assert {
-        "accounts:dashboard",
+        "messaging:dashboard",
         "accounts:ledger",
         "accounts:transfer",
         "accounts:settings",

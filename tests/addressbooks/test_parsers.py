@@ -204,13 +204,3 @@ def test_check_rewinds_for_the_task(tmp_path):
         parsers.check(binary)
         assert binary.tell() == 0
         assert not binary.closed
-
-
-@pytest.mark.parametrize(
-    ("value", "escaped"),
-    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+33612345678", "'+33612345678"),
-     ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("Dupont", "Dupont"), ("", "")],
-)  # fmt: skip
-def test_escape_cell_round_trip(value, escaped):
-    assert parsers.escape_cell(value) == escaped
-    assert parsers.unescape_cell(escaped) == value

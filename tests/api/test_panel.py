@@ -80,7 +80,7 @@ def test_the_page_lists_applications_and_their_keys(owner_client, english, owner
 
 
 def test_the_tab_and_the_example_point_at_this_account(owner_client, english, account):
-    dashboard = owner_client.get(reverse("accounts:dashboard", args=[account.name]))
+    dashboard = owner_client.get(reverse("messaging:dashboard", args=[account.name]))
     assert f'href="{keys_url(account)}"' in text(dashboard)
     assert "API users" in text(dashboard)
 

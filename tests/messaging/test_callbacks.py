@@ -5,7 +5,8 @@ import json
 import pytest
 from django.test import Client
 
-from messaging import recipients, services
+from core import recipients
+from messaging import services
 from messaging.callbacks import sign
 from messaging.models import OutgoingMessage, StopListEntry
 

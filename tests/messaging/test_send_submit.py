@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import CreditMovement, DestinationRate, SmsAccount
-from messaging import recipients
+from core import recipients
 from messaging.models import OutgoingMessage, SmsJob, StopListEntry
 from messaging.services import SendError, job_submit
 from senders.models import Sender

@@ -18,7 +18,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from messaging import recipients, services
+from core import recipients
+from messaging import services
 from messaging.models import OutgoingMessage, SimulatorSubmission, SmsJob
 from messaging.operator.simulated import deliver_due_events
 from tests.accounts.factories import AccountFactory, MembershipFactory, UserFactory, ledger_sum

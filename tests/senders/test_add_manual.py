@@ -162,10 +162,10 @@ def test_a_duplicate_created_meanwhile_is_a_form_error_not_a_500(
     owner_client, english, account, monkeypatch
 ):
     """The form's check passed, then a concurrent request won: the unique constraint answers."""
-    from senders import forms, services
+    from senders import selectors, services
 
     SenderFactory(account=account, sender="BOUTIQUE")
-    monkeypatch.setattr(forms, "_existing", lambda account: set())
+    monkeypatch.setattr(selectors, "sender_names", lambda account: set())
     monkeypatch.setattr(services, "_name_taken", lambda account, name: False)
 
     response = owner_client.post(add_url(account), request_data(sender="BOUTIQUE"))

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounts import stats
+from messaging import stats
 from messaging.models import OutgoingMessage, SmsJob
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,8 @@ them be (see bench/history.py).
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import connections
 from django.db.models import Count, DecimalField, Q, Sum, Value
@@ -18,9 +17,10 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from messaging.models import OutgoingMessage
+from core.dates import PARIS, day_start
 
-PARIS = ZoneInfo("Europe/Paris")
+from .models import OutgoingMessage
+
 _S = OutgoingMessage.Status
 
 # Left the panel: accepted by the operator, whatever happened next.
@@ -36,11 +36,6 @@ PERIODS = {
 }
 DEFAULT_PERIOD = "today"
 CHART_DAYS = 30
-
-
-def day_start(day: date) -> datetime:
-    """Midnight in Paris (a 23- or 25-hour day around the clock changes)."""
-    return datetime.combine(day, time.min, tzinfo=PARIS)
 
 
 def period_start(period: str, today: date) -> datetime | None:

@@ -3,7 +3,7 @@
 The same metadata, tested in the same order as phonenumbers' _number_type_helper; what costs
 there is the generic path around each pattern (optional descriptions, length lists, a regex
 cache lookup), so each region's descriptions are turned once into (lengths, fullmatch) pairs.
-tests/messaging/test_numbertype.py compares both on every region's example numbers and on
+tests/core/test_numbertype.py compares both on every region's example numbers and on
 random numbers.
 """
 

@@ -1,4 +1,4 @@
-"""messaging.numbertype.number_type answers exactly what phonenumbers.number_type does."""
+"""core.numbertype.number_type answers exactly what phonenumbers.number_type does."""
 
 import random
 
@@ -6,7 +6,7 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberType
 
-from messaging.numbertype import number_type
+from core.numbertype import number_type
 
 TYPES = [
     PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE,
