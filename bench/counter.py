@@ -1,18 +1,25 @@
-"""The live counter next to a bare "hello" view through a real server: gunicorn (3 sync workers,
-as the Dockerfile runs it) on loopback, SQLite, a signed-in customer, client threads opening one
-connection per request (as the sync workers close them). Each case also prints the workers'
-CPU time per request, read from /proc. gunicorn's sync workers wait for the client to close
-the connection after each response: with as many workers as cores the run partly measures the
-client's latency instead of the server.
+"""The live counter through a real server: gunicorn (3 sync workers, as the Dockerfile runs it) on
+loopback, SQLite, a signed-in customer, Django's database sessions, client threads opening one
+connection per request (as the sync workers close them).
 
 First, the CPU time of `count()` on a 39,015-character text (bench/encoding.py has more).
 
-Cases: the bare view; the cheapest page under an account (session, user and membership
-lookups, nothing else); the counter while typing (a 1,000-character message, with the token the
-compose page gives, as the browser posts it); the counter with 10 recipients (the estimate,
-through the session).
+Then the server time per request, read from /proc as the workers' CPU time (user + system)
+divided by the requests served, with clients posting back to back. Cases: a bare view (no
+session); the cheapest page under an account (session, user and membership lookups, nothing
+else); the counter while typing (a 1,000-character message); the counter with 10 recipients
+(the estimate). Rounds interleave the cases; each case keeps its median round. Targets: the
+counter while typing costs at most 1.5× the page under an account.
+
+Last, latency as people see it: four typists, each posting the 1,000-character message, waiting
+for the answer and pausing 120 ms (htmx's `delay:120ms`: no post comes sooner after a
+keystroke), for --latency-seconds. Target: p95 under 50 ms.
 
     .venv/bin/python bench/counter.py [--seconds 4] [--rounds 3] [--threads 4] [--workers 3]
+        [--typists 4] [--latency-seconds 10] [--sessions db|cached_db] [--smoke]
+
+`--sessions cached_db` runs the server with Django's cached_db engine on the Redis of
+REDIS_URL (default redis://127.0.0.1:6379/14), to compare with the database engine.
 """
 
 import argparse
@@ -25,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -48,6 +56,10 @@ import django  # noqa: E402
 django.setup()
 
 PORT = 8765
+SESSION_ENGINES = {
+    "db": "django.contrib.sessions.backends.db",
+    "cached_db": "django.contrib.sessions.backends.cached_db",
+}
 
 
 def workers_cpu(server_pid: int) -> float:
@@ -59,6 +71,11 @@ def workers_cpu(server_pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=4.0)
@@ -66,7 +83,14 @@ def main():
     parser.add_argument("--threads", type=int, default=4)
     # As the Dockerfile and docker-compose.yml run it.
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--typists", type=int, default=4)
+    parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument("--pause", type=float, default=0.120, help="seconds between posts")
+    parser.add_argument("--sessions", choices=SESSION_ENGINES, default="db")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks it runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds, args.rounds, args.latency_seconds = 0.3, 1, 0.5
 
     from bench.encoding import per_call
     from messaging.encoding import count
@@ -75,26 +99,21 @@ def main():
     print(f"count() on 39,015 characters: {per_call(count, text) * 1e3:.3f} ms of CPU per call "
           f"({count(text).segments} segments)")  # fmt: skip
 
-    from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
+    from django.conf import settings
     from django.test import Client
 
     from bench.timing import customer
-    from messaging.views import counter_token
 
     user, account = customer()
     client = Client()
     client.force_login(user)  # the session lands in the database the server reads
-    session = client.cookies["sessionid"].value
-    token = counter_token(user, account, session)  # what the compose page gives this session
-    csrf_secret = _get_new_csrf_string()
-    headers = {
-        "Cookie": f"sessionid={session}; csrftoken={csrf_secret}",
-        "X-CSRFToken": _mask_cipher_secret(csrf_secret),
-        "HX-Request": "true",
-    }
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}", "HX-Request": "true"}
 
     Path(HERE, "bench_http_settings.py").write_text(
-        "from smspanel.settings import *  # noqa: F403\nROOT_URLCONF = 'bench.hello_urls'\n"
+        "from smspanel.settings import *  # noqa: F403\n"
+        "ROOT_URLCONF = 'bench.hello_urls'\n"
+        f"SESSION_ENGINE = {SESSION_ENGINES[args.sessions]!r}\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_http_settings",
            "PYTHONPATH": f"{HERE}:{ROOT}"}  # fmt: skip
@@ -105,10 +124,12 @@ def main():
     )  # fmt: skip
     message = ("Bonjour Camille, votre commande 4512 est prete. " * 25)[:1000]
     receivers = "\n".join(f"+3361234{i:04d}" for i in range(10))
-    typing = urlencode({"message": message, "counter_token": token})
-    estimate = urlencode({"message": message, "counter_token": token, "receivers": receivers})
+    typing = urlencode({"message": message})
+    estimate = urlencode({"message": message, "receivers": receivers})
 
-    def call(path: str, body: str | None, expect: str = "") -> None:
+    def call(path: str, body: str | None, expect: str = "") -> float:
+        """One request on a new connection; its latency in seconds."""
+        start = time.perf_counter()
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
         if body is not None:
             conn.request("POST", path, body, {**headers,
@@ -120,6 +141,7 @@ def main():
         conn.close()
         assert answer.status == 200, answer.status
         assert expect.encode() in content, content[:300]
+        return time.perf_counter() - start
 
     def rate(path: str, body: str | None) -> tuple[float, float]:
         """Requests per second, and the server's CPU microseconds per request."""
@@ -139,6 +161,22 @@ def main():
         cpu = workers_cpu(server.pid) - cpu
         return sum(done) / args.seconds, cpu / sum(done) * 1e6
 
+    def typists(path: str, body: str) -> list[float]:
+        """Latencies of `args.typists` people typing at once, each pausing between posts."""
+        latencies, stop = [], time.time() + args.latency_seconds
+
+        def person():
+            while time.time() < stop:
+                latencies.append(call(path, body))
+                time.sleep(args.pause)
+
+        threads = [threading.Thread(target=person) for _ in range(args.typists)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return latencies
+
     counter_url = f"/sms/{account.name}/send/counter/"
     try:
         for _ in range(50):
@@ -147,6 +185,18 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
+        # The server signs this session in (not an anonymous redirect) and checks the account.
+        call(f"/sms/{account.name}/hello/", None, f"hello {account.name}")
+        # As a browser: the compose page sets the CSRF cookie, htmx sends it back in a header.
+        page = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+        page.request("GET", f"/sms/{account.name}/send/", headers=headers)
+        cookies = SimpleCookie()
+        for value in page.getresponse().headers.get_all("Set-Cookie") or []:
+            cookies.load(value)
+        page.close()
+        csrf = cookies[settings.CSRF_COOKIE_NAME].value
+        headers["Cookie"] += f"; {settings.CSRF_COOKIE_NAME}={csrf}"
+        headers["X-CSRFToken"] = csrf
         call(counter_url, typing, 'data-testid="segments">7<')
         call(counter_url, estimate, 'data-testid="estimate-recipients">10<')
         cases = {
@@ -162,16 +212,26 @@ def main():
             for name, (path, body) in cases.items():
                 runs[name].append(rate(path, body))
         results = {name: statistics.median_low(r) for name, r in runs.items()}
+        latencies = typists(counter_url, typing)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    print(f"gunicorn, {args.workers} sync workers, loopback, {args.threads} client threads, "
-          f"{args.rounds} rounds of {args.seconds:.0f} s per case (median), SQLite, "
-          "database sessions")  # fmt: skip
+
+    print(f"gunicorn, {args.workers} sync workers, loopback, {args.threads} client threads "
+          f"back to back, {args.rounds} rounds of {args.seconds:g} s per case (median), SQLite, "
+          f"{args.sessions} sessions")  # fmt: skip
     base = results["bare hello view"][0]
+    authed_cpu = results["hello under an account (auth only)"][1]
     for name, (rps, cpu) in results.items():
         print(f"{name:38s} {rps:7.0f} req/s  {rps / base:6.1%} of bare view   "
-              f"server CPU {cpu:5.0f} µs/request")  # fmt: skip
+              f"server CPU {cpu:5.0f} µs/request  {cpu / authed_cpu:4.2f}× auth-only page")  # fmt: skip
+    ratio = results["counter while typing, 1,000 chars"][1] / authed_cpu
+    print(f"counter while typing / auth-only page, server CPU per request: {ratio:.2f}× "
+          f"(target ≤ 1.5×)")  # fmt: skip
+    p50, p95 = percentile(latencies, 0.50), percentile(latencies, 0.95)
+    print(f"{args.typists} typists, {args.pause * 1e3:.0f} ms pauses, {len(latencies)} counter "
+          f"posts in {args.latency_seconds:g} s: p50 {p50 * 1e3:.1f} ms, p95 {p95 * 1e3:.1f} ms, "
+          f"max {max(latencies) * 1e3:.1f} ms (target p95 < 50 ms)")  # fmt: skip
 
 
 if __name__ == "__main__":

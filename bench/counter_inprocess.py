@@ -1,12 +1,13 @@
 """Throughput of the live counter endpoint next to a bare "hello" view, in one process.
 
 Measured with Django's test client (in-process WSGI, no network), on a throwaway SQLite database
-with the full middleware stack, a signed-in customer and CSRF checks off (as for HTMX requests
-carrying the token, which costs the same for both views). Prints requests per second and ratios.
+with the full middleware stack, a signed-in customer with Django's database sessions and CSRF
+checks off (the test client's default; the check costs the same for every view). Prints requests
+per second and ratios.
 Without a server's own costs the fixed per-request work weighs more here than through gunicorn:
 bench/counter.py (through gunicorn) is the measure of record.
 
-    .venv/bin/python bench/counter_inprocess.py [--seconds 3]
+    .venv/bin/python bench/counter_inprocess.py [--seconds 3] [--smoke]
 """
 
 import argparse
@@ -29,21 +30,20 @@ FORM = "application/x-www-form-urlencoded"
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks it runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds = 0.2
 
     user, account = customer()
 
     message_1000 = ("Bonjour Camille, votre commande 4512 est prete. " * 25)[:1000]
     receivers = "\n".join(f"+3361234{i:04d}" for i in range(10))
-    from messaging.views import counter_token
-
     with override_settings(
         ROOT_URLCONF="bench.hello_urls", DEBUG=False, ALLOWED_HOSTS=["testserver"]
     ):
         client = Client()
         client.force_login(user)
-        # What the compose page gives this session.
-        token = counter_token(user, account, client.cookies["sessionid"].value)
         url = f"/sms/{account.name}/send/counter/"
 
         def counter(body: str):
@@ -52,10 +52,8 @@ def main():
             assert response.status_code == 200, response.status_code
             return response
 
-        typing = urlencode({"message": message_1000, "counter_token": token})
-        estimate = urlencode(
-            {"message": message_1000, "counter_token": token, "receivers": receivers}
-        )
+        typing = urlencode({"message": message_1000})
+        estimate = urlencode({"message": message_1000, "receivers": receivers})
         assert b'data-testid="segments">7<' in counter(typing).content
         assert b'data-testid="estimate-recipients">10<' in counter(estimate).content
         results = {
@@ -73,7 +71,7 @@ def main():
     # anything: the second ratio is against a page doing only that.
     authed = results["hello under an account (auth only)"]
     print(
-        f"Django test client, in-process, {args.seconds:.0f} s per case, SQLite, "
+        f"Django test client, in-process, {args.seconds:g} s per case, SQLite, "
         "database sessions, 1 process"
     )
     for name, rps in results.items():

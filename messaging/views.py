@@ -1,20 +1,17 @@
 import unicodedata
 
-from django.conf import settings
 from django.contrib import messages
-from django.core import signing
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from accounts.access import account_view, membership_credentials
+from accounts.access import account_view
 from addressbooks.models import AddressBook, Contact, RecipientList
 
 from . import recipients, services, webhooks
@@ -65,13 +62,6 @@ ESTIMATE_MAX_BOOK_CONTACTS = 20_000
 def _chosen_ids(data, name: str) -> list[str]:
     """The ids ticked in the form under `name` (books, lists, contacts)."""
     return [v for v in (data.getlist(name) if hasattr(data, "getlist") else []) if v.isdigit()]
-
-
-def names_recipients(data) -> bool:
-    """Whether the form data names any recipient (typed, or a book, list or contact ticked)."""
-    return bool(data.get("receivers", "").strip()) or any(
-        _chosen_ids(data, name) for name in ("books", "lists", "contacts")
-    )
 
 
 def _chosen(model, account, data, name: str) -> list:
@@ -189,7 +179,6 @@ def compose(request: HttpRequest):
             "form": form,
             "tab": "compose",
             "templates": MessageTemplate.objects.filter(account=account).only("id", "name"),
-            "counter_token": _page_counter_token(request),
             **context,
         },
     )
@@ -211,80 +200,17 @@ def template_text(request: HttpRequest):
     )
 
 
-# While a person types, the counter posts on every pause. Those requests carry a signed token
-# (issued by a page or counter response that went through the session, valid for an hour)
-# naming the user and the account and bound to the session cookie and to the password: they
-# skip reading the session and the user. The membership is checked on each request, logging out
-# or changing the password voids the token, the session is read again once recipients are
-# involved (the estimate shows the account's credits), and a missing, stale or forged token
-# just means the session path. Measured in bench/counter.py.
-COUNTER_TOKEN_SALT = "messaging.counter"
-COUNTER_TOKEN_MAX_AGE = 3600
-
-
-def _token_binding(session_key: str, password: str) -> str:
-    return salted_hmac(COUNTER_TOKEN_SALT, f"{session_key}\0{password}").hexdigest()[:32]
-
-
-def counter_token(user, account, session_key: str) -> str:
-    binding = _token_binding(session_key, user.password)
-    return signing.TimestampSigner(salt=COUNTER_TOKEN_SALT).sign(
-        f"{user.pk}/{account.name}/{binding}"
-    )
-
-
-def _token_membership(request: HttpRequest, service: str):
-    """The membership the request's counter token vouches for, checked now; or None."""
-    data = request.POST
-    if names_recipients(data):
-        return None  # an estimate: through the session
-    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-    if not session_key:
-        return None
-    try:
-        value = signing.TimestampSigner(salt=COUNTER_TOKEN_SALT).unsign(
-            data.get("counter_token", ""), max_age=COUNTER_TOKEN_MAX_AGE
-        )
-    except signing.BadSignature:
-        return None
-    user_id, name, binding = (value.split("/") + ["", ""])[:3]
-    if name != service or not user_id.isdigit():
-        return None
-    membership = membership_credentials(int(user_id), service)
-    if membership is None or not constant_time_compare(
-        binding, _token_binding(session_key, membership.user.password)
-    ):
-        return None
-    return membership
-
-
-def _counter_response(request: HttpRequest, account, token: str) -> HttpResponse:
-    context = counter_context(account, request.POST)
-    context["account"] = account
-    context["counter_token"] = token
+@account_view
+@require_POST
+def counter(request: HttpRequest):
+    """The counter partial, re-rendered by HTMX on each keystroke (and on the STOP box)."""
+    context = counter_context(request.account, request.POST)
+    context["account"] = request.account
     context["replaced_message"] = bool(request.POST.get("smart_replace"))
     context["no_replace"] = bool(request.POST.get("no_replace"))
     # Rendered without the request: the partial reads nothing the context processors give
     # (user, messages, account switcher), and running them is a tenth of this view's time.
     return HttpResponse(render_to_string("messaging/compose.html#counter", context))
-
-
-def counter(request: HttpRequest, service: str):
-    """The counter partial, re-rendered by HTMX on each keystroke (and on the STOP box)."""
-    membership = _token_membership(request, service) if request.method == "POST" else None
-    if membership is None:
-        return _counter_in_session(request, service)
-    return _counter_response(request, membership.account, request.POST["counter_token"])
-
-
-@account_view
-@require_POST
-def _counter_in_session(request: HttpRequest):
-    return _counter_response(request, request.account, _page_counter_token(request))
-
-
-def _page_counter_token(request: HttpRequest) -> str:
-    return counter_token(request.user, request.account, request.session.session_key)
 
 
 def _job_for(request, job_id) -> SmsJob:
@@ -433,7 +359,6 @@ def template_edit(request: HttpRequest, template_id: int | None = None):
             "form": form,
             "template": instance,
             "tab": "templates",
-            "counter_token": _page_counter_token(request),
             **counter,
         },
     )

@@ -182,8 +182,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE = {
-    "dispatch-tick": {"task": "messaging.tasks.dispatch_tick", "schedule": 2.0},
-    "reports-sweep": {"task": "messaging.tasks.reports_sweep", "schedule": 30.0},
+    "release-due-jobs": {"task": "messaging.tasks.release_due_jobs", "schedule": 5.0},
+    "retry-due-messages": {"task": "messaging.tasks.retry_due_messages", "schedule": 15.0},
     "simulator-tick": {"task": "messaging.tasks.simulator_tick", "schedule": 1.0},
     "customer-callbacks": {"task": "messaging.tasks.send_customer_callbacks", "schedule": 5.0},
     "stale-imports": {"task": "addressbooks.tasks.recover_stale_imports", "schedule": 60.0},
@@ -191,17 +191,6 @@ CELERY_BEAT_SCHEDULE = {
     "clear-sessions": {"task": "accounts.tasks.clear_expired_sessions", "schedule": 86400.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-
-# Dispatch (messaging.dispatch): the database is the queue of record, the broker only wakes
-# pumps. A claim lasts LEASE_SECONDS (a dead dispatcher's messages are taken over after it);
-# at most PUMPS pumps run at once, each for up to PUMP_SECONDS before handing over; a pump's
-# slot is freed SLOT_SECONDS after its worker died.
-DISPATCH = {
-    "LEASE_SECONDS": int(os.environ.get("DISPATCH_LEASE_SECONDS", "30")),
-    "PUMPS": int(os.environ.get("DISPATCH_PUMPS", "2")),
-    "PUMP_SECONDS": float(os.environ.get("DISPATCH_PUMP_SECONDS", "10")),
-    "SLOT_SECONDS": int(os.environ.get("DISPATCH_SLOT_SECONDS", "15")),
-}
 
 # --- The mobile operator ------------------------------------------------------------------
 # "simulated" (default) or "http" (URL, TOKEN). The simulator's defaults give a realistic mix:

@@ -1,9 +1,12 @@
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import DestinationRate
+from tests.accounts.factories import MembershipFactory, UserFactory
 
 
 def counter_url(account):
@@ -59,6 +62,37 @@ class TestCounter:
 
     def test_it_rejects_get(self, owner_client, account):
         assert owner_client.get(counter_url(account)).status_code == 405
+
+    def test_it_checks_membership_on_each_request(self, client, outsider, account):
+        client.force_login(outsider)
+        assert client.post(counter_url(account), {"message": "x"}).status_code == 404
+        user = UserFactory()
+        membership = MembershipFactory(user=user, account=account, role="member")
+        client.force_login(user)
+        assert client.post(counter_url(account), {"message": "x"}).status_code == 200
+        membership.delete()
+        assert client.post(counter_url(account), {"message": "x"}).status_code == 404
+
+    def test_it_requires_login(self, client, account):
+        response = client.post(counter_url(account), {"message": "x"})
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
+
+    def test_it_checks_the_csrf_token(self, owner, account):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(owner)
+        assert client.post(counter_url(account), {"message": "x"}).status_code == 403
+        client.get(compose_url(account))  # sets the CSRF cookie, as the page does
+        token = client.cookies[settings.CSRF_COOKIE_NAME].value
+        response = client.post(counter_url(account), {"message": "x"}, HTTP_X_CSRFTOKEN=token)
+        assert response.status_code == 200
+
+    def test_typing_reads_only_the_session_the_user_and_the_membership(
+        self, owner_client, account, django_assert_num_queries
+    ):
+        with django_assert_num_queries(3):
+            response = owner_client.post(counter_url(account), {"message": "a" * 1000})
+        assert 'data-testid="segments">7<' in response.content.decode()
 
     def test_no_stop_clause_box_removes_the_eleven_characters(self, owner_client, account):
         html = owner_client.post(
