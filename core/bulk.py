@@ -68,8 +68,9 @@ def update(
                 cursor.execute(
                     f"UPDATE {table} AS t SET {', '.join(sets)} "
                     f"FROM (SELECT {values}) AS v WHERE {' AND '.join(where)}",
-                    [list(col) for col in zip(*chunk, strict=True)]
-                    + list(constants.values())
+                    # In the order the placeholders appear: SET, FROM, WHERE.
+                    list(constants.values())
+                    + [list(col) for col in zip(*chunk, strict=True)]
                     + list(only_if.values()),
                 )
             else:

@@ -161,9 +161,12 @@ class _Jobs(dict):
         return self[job_id]
 
 
-def batch_submit(*, rows: list[tuple], jobs: _Jobs | None = None) -> list[SubmitResult]:
+def batch_submit(
+    *, rows: list[tuple], jobs: _Jobs | None = None, clock: StageClock | None = None
+) -> list[SubmitResult]:
     """Hand claimed rows to the operator and record its answers."""
     jobs = _Jobs() if jobs is None else jobs
+    clock = clock or StageClock()
     outbound = []
     for pk, job_id, receiver, parts, attempts, own in rows:
         job = jobs[job_id]
@@ -179,10 +182,14 @@ def batch_submit(*, rows: list[tuple], jobs: _Jobs | None = None) -> list[Submit
                 attempt=attempts,
             )
         )
+    clock.lap("prepare")
     results = get_operator().submit(outbound)
+    clock.lap("operator")
     results_record(results, attempts={r[0]: r[4] for r in rows})
+    clock.lap("record")
     for job_id in {r[1] for r in rows}:
         job_finish_if_complete(job_id)
+    clock.lap("finish")
     return results
 
 
@@ -305,24 +312,65 @@ def messages_fail(
     return moved
 
 
+class StageClock:
+    """Seconds spent per stage of a pump, logged when it ends (bench/send.py sums them)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
+        self._last = now
+
+    def __str__(self):
+        return ", ".join(f"{k} {v:.3f}" for k, v in self.seconds.items())
+
+
 def pump(*, now: datetime | None = None, budget: float | None = None, slot: str = "") -> int:
     """Start queued jobs and submit due messages until none is left or the time budget is
     spent; returns how many messages were handed to the operator."""
+    return _pump(now=now, budget=budget, slot=slot)[0]
+
+
+def _pump(*, now=None, budget=None, slot="") -> tuple[int, bool]:
     budget = settings.DISPATCH["PUMP_SECONDS"] if budget is None else budget
     deadline = time.monotonic() + budget
     jobs = _Jobs()
     handed = 0
-    while time.monotonic() < deadline:
+    clock = StageClock()
+    more = True
+    while more:
+        if time.monotonic() >= deadline:
+            break
         moment = now or timezone.now()
-        if job_start_next(now=moment) is not None:
+        started = job_start_next(now=moment)
+        clock.lap("start")
+        if started is not None:
             continue
         rows = messages_claim(now=moment)
-        if not rows:
-            break
-        batch_submit(rows=rows, jobs=jobs)
-        handed += len(rows)
-        if slot:
-            _slot_keep(slot)
+        clock.lap("claim")
+        more = bool(rows)
+        if rows:
+            batch_submit(rows=rows, jobs=jobs, clock=clock)
+            handed += len(rows)
+            if slot:
+                _slot_keep(slot)
+    if handed:
+        logger.info("dispatch pump: %d messages; seconds: %s", handed, clock)
+    return handed, more
+
+
+def pump_task(slot: str) -> int:
+    """The pump task's body: run, free the slot, and hand over to a fresh pump when the time
+    budget ran out with work left (so other tasks get the worker in between)."""
+    try:
+        handed, more = _pump(slot=slot)
+    finally:
+        slot_release(slot)
+    if more:
+        pumps_wake()
     return handed
 
 

@@ -15,11 +15,7 @@ def dispatch_pump(slot: str = "") -> int:
     worker dies, the rows it claimed come back after their lease and the tick wakes another)."""
     from . import dispatch
 
-    try:
-        return dispatch.pump(slot=slot)
-    finally:
-        if slot:
-            dispatch.slot_release(slot)
+    return dispatch.pump_task(slot)
 
 
 @shared_task(ignore_result=True, acks_late=False)

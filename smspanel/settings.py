@@ -153,6 +153,10 @@ else:
     REDIS_SOCKET = None
     REDIS_URL = os.environ["REDIS_URL"]
     CELERY_BROKER_URL = REDIS_URL
+# The broker may be RabbitMQ instead (CELERY_BROKER_URL=amqp://…); Redis stays the cache.
+# Either way it only wakes workers up: the database records what is to be sent.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or CELERY_BROKER_URL
+BROKER_IS_AMQP = CELERY_BROKER_URL.startswith(("amqp://", "amqps://", "pyamqp://"))
 
 CACHES = {
     "default": {
@@ -178,12 +182,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Redis redelivers unacknowledged tasks after this many seconds; keep it above the hard limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if BROKER_IS_AMQP:
+    # Durable quorum queues (replicated on a RabbitMQ cluster); Celery turns off the global
+    # QoS they do not support. No countdown/eta tasks exist, which quorum queues refuse.
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+else:
+    # Redis redelivers unacknowledged tasks after this many seconds; above the hard limit.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE = {
-    "release-due-jobs": {"task": "messaging.tasks.release_due_jobs", "schedule": 5.0},
-    "retry-due-messages": {"task": "messaging.tasks.retry_due_messages", "schedule": 15.0},
+    "dispatch-tick": {"task": "messaging.tasks.dispatch_tick", "schedule": 2.0},
+    "reports-sweep": {"task": "messaging.tasks.reports_sweep", "schedule": 30.0},
     "simulator-tick": {"task": "messaging.tasks.simulator_tick", "schedule": 1.0},
     "customer-callbacks": {"task": "messaging.tasks.send_customer_callbacks", "schedule": 5.0},
     "stale-imports": {"task": "addressbooks.tasks.recover_stale_imports", "schedule": 60.0},
@@ -191,6 +201,17 @@ CELERY_BEAT_SCHEDULE = {
     "clear-sessions": {"task": "accounts.tasks.clear_expired_sessions", "schedule": 86400.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Dispatch (messaging.dispatch): the database is the queue of record, the broker only wakes
+# pumps. A claim lasts LEASE_SECONDS (a dead dispatcher's messages are taken over after it);
+# at most PUMPS pumps run at once, each for up to PUMP_SECONDS before handing over; a pump's
+# slot is freed SLOT_SECONDS after its worker died.
+DISPATCH = {
+    "LEASE_SECONDS": int(os.environ.get("DISPATCH_LEASE_SECONDS", "30")),
+    "PUMPS": int(os.environ.get("DISPATCH_PUMPS", "2")),
+    "PUMP_SECONDS": float(os.environ.get("DISPATCH_PUMP_SECONDS", "10")),
+    "SLOT_SECONDS": int(os.environ.get("DISPATCH_SLOT_SECONDS", "15")),
+}
 
 # --- The mobile operator ------------------------------------------------------------------
 # "simulated" (default) or "http" (URL, TOKEN). The simulator's defaults give a realistic mix:
