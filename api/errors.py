@@ -1,28 +1,31 @@
-"""Django's own 400, 404 and 500 pages, answered in OVHcloud's JSON shape under /1.0."""
+"""OVHcloud's error shape, `{"message", "errorCode", "httpCode"}`: python-ovh maps errorCode to
+its exceptions. Routes and the authentication raise ApiError; the API's exception handler (in
+api/routes/__init__.py) turns it into error_response()."""
 
-from django.core.exceptions import RequestDataTooBig
-from django.views import defaults
+from http import HTTPStatus
 
-from .ovh import error_response, is_api_request
-
-
-def bad_request(request, exception):
-    # Raised by Django before the API runs: a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a Host
-    # header not in ALLOWED_HOSTS.
-    if is_api_request(request):
-        if isinstance(exception, RequestDataTooBig):
-            return error_response(400, "Request body too large", "INVALID_PARAMETERS")
-        return error_response(400, "Bad request", "INVALID_PARAMETERS")
-    return defaults.bad_request(request, exception)
+from django.http import JsonResponse
 
 
-def page_not_found(request, exception):
-    if is_api_request(request):
-        return error_response(404, "Got an invalid (or empty) URL", "NOT_FOUND")
-    return defaults.page_not_found(request, exception)
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, code: str = "", headers: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers or {}
+
+    @classmethod
+    def invalid(cls, message: str) -> "ApiError":
+        """The usual answer to a bad parameter: 400 INVALID_PARAMETERS."""
+        return cls(400, message, "INVALID_PARAMETERS")
 
 
-def server_error(request):
-    if is_api_request(request):
-        return error_response(500, "Internal server error", "INTERNAL_ERROR")
-    return defaults.server_error(request)
+def error_response(status: int, message: str, code: str = "", headers=None) -> JsonResponse:
+    body = {"message": message, "httpCode": f"{status} {HTTPStatus(status).phrase}"}
+    if code:
+        body["errorCode"] = code
+    response = JsonResponse(body, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response

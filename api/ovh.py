@@ -10,41 +10,21 @@ import hmac
 import re
 import time
 from datetime import timedelta
-from http import HTTPStatus
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.core.cache import cache
-from django.http import JsonResponse
 from django.utils import timezone
 
 from accounts.models import Membership
+from core import ratelimit
 
+from .errors import ApiError
 from .models import ApiApplication, ConsumerKey, key_hash
 
 API_PREFIX = "/1.0"
 # A Unix time in ASCII digits (str.isdigit() also takes "²" or Arabic digits, which int() refuses
 # or reads, and a 5,000-digit value that int() refuses).
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
-
-
-class OvhError(Exception):
-    def __init__(self, status: int, message: str, code: str = "", headers: dict | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.headers = headers or {}
-
-
-def error_response(status: int, message: str, code: str = "", headers=None) -> JsonResponse:
-    body = {"message": message, "httpCode": f"{status} {HTTPStatus(status).phrase}"}
-    if code:
-        body["errorCode"] = code
-    response = JsonResponse(body, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
 
 
 def signature(*, secret: str, consumer_key: str, method: str, url: str, body: str, ts: str) -> str:
@@ -83,24 +63,13 @@ def throttle_credential_requests(app: ApiApplication) -> None:
 
 
 def _count_or_refuse(name: str, limit: int, period: int, who: str) -> None:
-    """A fixed-window counter in the cache (shared by every process); 429 past `limit`."""
+    """A fixed-window counter (core.ratelimit); 429 past `limit`."""
     if not limit:
         return
-    now = time.time()
-    window = int(now // period)
-    key = f"api-rate:{name}:{window}"
-    if cache.add(key, 1, timeout=period + 5):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the window expired between add() and incr()
-            cache.add(key, 1, timeout=period + 5)
-            count = 1
+    count, retry = ratelimit.window_hit(f"api-rate:{name}", period=period)
     if count > limit:
-        retry = max(1, int((window + 1) * period - now + 0.999))
         unit = "second" if period == 1 else f"{period} seconds"
-        raise OvhError(
+        raise ApiError(
             429,
             f"Too many requests: {who} is limited to {limit} requests per {unit}",
             "QUERY_RATE_LIMIT",
@@ -111,10 +80,10 @@ def _count_or_refuse(name: str, limit: int, period: int, who: str) -> None:
 def application_from(request) -> ApiApplication:
     app_key = request.headers.get("X-Ovh-Application", "")
     if not app_key:
-        raise OvhError(403, "Invalid application key", "INVALID_KEY")
+        raise ApiError(403, "Invalid application key", "INVALID_KEY")
     app = ApiApplication.objects.select_related("account").filter(app_key=app_key).first()
     if app is None:
-        raise OvhError(403, "Invalid application key", "INVALID_KEY")
+        raise ApiError(403, "Invalid application key", "INVALID_KEY")
     return app
 
 
@@ -133,9 +102,9 @@ def authenticate(request) -> ConsumerKey:
     ts = request.headers.get("X-Ovh-Timestamp", "")
     sig = request.headers.get("X-Ovh-Signature", "")
     if not app_key:
-        raise OvhError(403, "Invalid application key", "INVALID_KEY")
+        raise ApiError(403, "Invalid application key", "INVALID_KEY")
     if not consumer:
-        raise OvhError(401, "You must login first", "NOT_AUTHENTICATED")
+        raise ApiError(401, "You must login first", "NOT_AUTHENTICATED")
     ck = (
         ConsumerKey.objects.select_related("application__account")
         .filter(key_hash=key_hash(consumer))
@@ -143,14 +112,14 @@ def authenticate(request) -> ConsumerKey:
     )
     if ck is None:
         if not ApiApplication.objects.filter(app_key=app_key).exists():
-            raise OvhError(403, "Invalid application key", "INVALID_KEY")
-        raise OvhError(403, "This credential does not exist", "INVALID_CREDENTIAL")
+            raise ApiError(403, "Invalid application key", "INVALID_KEY")
+        raise ApiError(403, "This credential does not exist", "INVALID_CREDENTIAL")
     app = ck.application
     if not _same(app_key, app.app_key):
         # A key belongs to one application: another application's key is unknown here.
-        raise OvhError(403, "This credential does not exist", "INVALID_CREDENTIAL")
+        raise ApiError(403, "This credential does not exist", "INVALID_CREDENTIAL")
     if not _TIMESTAMP.fullmatch(ts) or abs(int(ts) - int(time.time())) > settings.API_TIME_WINDOW:
-        raise OvhError(400, "Query out of time", "QUERY_TIME_OUT")
+        raise ApiError(400, "Query out of time", "QUERY_TIME_OUT")
     body = request.body.decode("utf-8", errors="replace")
     expected = [
         signature(
@@ -164,15 +133,15 @@ def authenticate(request) -> ConsumerKey:
         for url in _signed_urls(request)
     ]
     if not any(_same(sig, e) for e in expected):
-        raise OvhError(400, "Invalid signature", "INVALID_SIGNATURE")
+        raise ApiError(400, "Invalid signature", "INVALID_SIGNATURE")
     if ck.status == ConsumerKey.Status.PENDING:
-        raise OvhError(403, "This credential is not valid", "NOT_CREDENTIAL")
+        raise ApiError(403, "This credential is not valid", "NOT_CREDENTIAL")
     if not ck.is_usable or not _holder_is_member(ck):
-        raise OvhError(403, "This credential is not valid", "INVALID_CREDENTIAL")
+        raise ApiError(403, "This credential is not valid", "INVALID_CREDENTIAL")
     path = api_path(request)
     # A key may always read itself (/auth/currentCredential), whatever its rules.
     if not path.startswith("/auth/") and not ck.allows(request.method, path):
-        raise OvhError(403, "This call has not been granted", "NOT_GRANTED_CALL")
+        raise ApiError(403, "This call has not been granted", "NOT_GRANTED_CALL")
     _throttle(ck)
     now = timezone.now()
     if ck.last_used_at is None or now - ck.last_used_at > timedelta(minutes=1):

@@ -1,11 +1,18 @@
-"""Issuing, validating and revoking API credentials."""
+"""Issuing, validating and revoking API credentials; the files scripts hand to the API (OVH's
+/me/document, and a recipient list's csvUrl)."""
 
+import tempfile
 from datetime import datetime, timedelta
+from urllib.parse import unquote, urlsplit
 
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ApiApplication, ConsumerKey, key_hash, random_key
+from addressbooks.forms import import_max_bytes
+from core import http
+
+from .models import ApiApplication, ApiDocument, ConsumerKey, key_hash, random_key
 
 APP_KEY_LENGTH = 16
 APP_SECRET_LENGTH = 32
@@ -111,18 +118,6 @@ def consumer_key_revoke(ck: ConsumerKey) -> None:
     )
 
 
-def documents_purge(*, now: datetime | None = None) -> int:
-    """Delete expired API documents and their files; returns how many."""
-    from .models import ApiDocument
-
-    expired = list(ApiDocument.objects.filter(expires_at__lte=now or timezone.now()))
-    for doc in expired:
-        if doc.file:
-            doc.file.delete(save=False)
-        doc.delete()
-    return len(expired)
-
-
 # A credential asked through POST /auth/credential waits this long for a member's answer.
 PENDING_LIFETIME = timedelta(days=1)
 
@@ -134,3 +129,90 @@ def pending_credentials_purge(*, now: datetime | None = None) -> int:
         status=ConsumerKey.Status.PENDING, created_at__lt=cutoff
     ).delete()
     return deleted
+
+
+# --- Documents ----------------------------------------------------------------------------------
+
+DOCUMENT_LIFETIME = timedelta(days=7)
+CSV_URL_TIMEOUT = 10  # seconds for the whole download
+
+
+class AlreadyUploaded(Exception):
+    pass
+
+
+def document_create(*, application: ApiApplication, name: str) -> ApiDocument:
+    """A document declared by a script; its content comes later, PUT to its token's URL."""
+    return ApiDocument.objects.create(
+        application=application,
+        name=name,
+        token=random_key(40),
+        expires_at=timezone.now() + DOCUMENT_LIFETIME,
+    )
+
+
+def document_store(*, document: ApiDocument, stream, length: int) -> None:
+    """Keep the content read from `stream` (a request body of `length` bytes as announced),
+    within the contact-file size limit. Raises AlreadyUploaded, or core.http.TooLarge before
+    reading anything when `length` says so, else as soon as the content passes the limit."""
+    if document.file:
+        raise AlreadyUploaded
+    limit = import_max_bytes()
+    if length > limit:
+        raise http.TooLarge(limit)
+    with tempfile.TemporaryFile() as spool:
+        size = http.read_limited(stream, spool, max_bytes=limit)
+        spool.seek(0)
+        document.file.save(f"{document.pk}", File(spool), save=False)
+    document.size = size
+    document.save(update_fields=["file", "size"])
+
+
+def document_file(document: ApiDocument) -> File | None:
+    """The document's content, opened, as an upload for the panel's forms; None before its PUT."""
+    if not document.file:
+        return None
+    upload = File(document.file.open("rb"), name=document.name)
+    upload.size = document.size
+    return upload
+
+
+def document_delete(document: ApiDocument) -> None:
+    if document.file:
+        document.file.delete(save=False)
+    document.delete()
+
+
+def documents_purge(*, now: datetime | None = None) -> int:
+    """Delete expired API documents and their files; returns how many."""
+    expired = list(ApiDocument.objects.filter(expires_at__lte=now or timezone.now()))
+    for document in expired:
+        document_delete(document)
+    return len(expired)
+
+
+def csv_url_fetch(url: str) -> File:
+    """csvUrl, read once within the contact-file size limit, as an upload for the panel's forms.
+
+    Through core.http, with redirects refused: the address guard applies (private addresses
+    only with settings.CALLBACKS_ALLOW_PRIVATE). Raises core.http.FetchError (UnsafeURL,
+    TooLarge), or FetchError for an answer other than 2xx."""
+    spool = tempfile.TemporaryFile()
+    try:
+        response = http.request(
+            "GET", url, headers={"User-Agent": "smspanel"}, into=spool,
+            max_bytes=import_max_bytes(), timeout=CSV_URL_TIMEOUT, follow_redirects=False,
+        )  # fmt: skip
+        if not 200 <= response.status < 300:
+            raise http.FetchError(f"HTTP Error {response.status}: {response.reason}")
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    # The content decides (ContactFile detects it); a URL rarely ends with a file name.
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    if not name.lower().endswith((".csv", ".txt")):
+        name = "receivers.csv"
+    upload = File(spool, name=name)
+    upload.size = response.size
+    return upload
