@@ -7,7 +7,7 @@ from core import recipients
 from senders.models import Sender
 
 from . import webhooks
-from .models import CallbackSettings, MessageTemplate, OutgoingMessage, SmsJob
+from .models import MessageTemplate, OutgoingMessage, SmsJob, WebhookSettings
 from .selectors import MAX_ID
 
 INVALID_REASONS = {
@@ -162,7 +162,7 @@ class SendForm(ComposeForm):
         return cleaned
 
 
-class CallbackSettingsForm(forms.ModelForm):
+class WebhookSettingsForm(forms.ModelForm):
     delivery_url = forms.URLField(
         label=_("delivery report URL"),
         required=False,
@@ -179,7 +179,7 @@ class CallbackSettingsForm(forms.ModelForm):
     )
 
     class Meta:
-        model = CallbackSettings
+        model = WebhookSettings
         fields = ["delivery_url", "stop_url"]
 
     def _clean_url(self, name):

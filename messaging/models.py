@@ -8,6 +8,15 @@ from accounts.models import SmsAccount
 from senders.models import Sender
 
 
+class SmsJobQuerySet(models.QuerySet):
+    def unsent(self):
+        """Jobs not sent yet: planned, queued or being sent (Sender.has_pending_jobs reads this
+        through the sender's reverse relation, `sender.jobs.unsent()`)."""
+        return self.filter(
+            status__in=[SmsJob.Status.SCHEDULED, SmsJob.Status.QUEUED, SmsJob.Status.SENDING]
+        )
+
+
 class SmsJob(models.Model):
     """One submission from the send form or the API: one text to many recipients."""
 
@@ -66,6 +75,8 @@ class SmsJob(models.Model):
     # Set once no message of the job waits for a report any more (all final): the expiry
     # sweep only looks at finished jobs without it.
     settled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SmsJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -265,12 +276,13 @@ class MessageTemplate(models.Model):
         return self.name
 
 
-class CallbackSettings(models.Model):
+class WebhookSettings(models.Model):
     """Where the customer's system hears about delivery reports and STOPs (OVH `callBack`,
-    `stopCallBack`), and the secret that signs those POSTs."""
+    `stopCallBack`), and the secret that signs those POSTs. "Webhooks" are these outbound POSTs
+    to the customer; "callbacks" are the operator's inbound reports (messaging.callbacks)."""
 
     account = models.OneToOneField(
-        SmsAccount, on_delete=models.CASCADE, related_name="callback_settings"
+        SmsAccount, on_delete=models.CASCADE, related_name="webhook_settings"
     )
     delivery_url = models.URLField(_("delivery report URL"), blank=True, max_length=500)
     stop_url = models.URLField(_("STOP URL"), blank=True, max_length=500)
@@ -278,10 +290,10 @@ class CallbackSettings(models.Model):
     secret = models.CharField(max_length=64)
 
     def __str__(self):
-        return f"callbacks of {self.account}"
+        return f"webhooks of {self.account}"
 
 
-class CallbackDelivery(models.Model):
+class WebhookDelivery(models.Model):
     """One POST to the customer's system, retried with backoff for up to 24 hours."""
 
     class Status(models.TextChoices):
@@ -307,10 +319,10 @@ class CallbackDelivery(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["account", "-id"], name="callback_account_idx"),
+            models.Index(fields=["account", "-id"], name="webhook_account_idx"),
             models.Index(
                 fields=["next_attempt_at"],
-                name="callback_due_idx",
+                name="webhook_due_idx",
                 condition=models.Q(status="pending"),
             ),
         ]

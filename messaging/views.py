@@ -13,25 +13,26 @@ from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import account_view
 from addressbooks.models import AddressBook, Contact, RecipientList
+from core import recipients
 
-from . import recipients, services, webhooks
+from . import services, webhooks
 from .encoding import RECOMMENDED_MAX_SEGMENTS, count, smart_replace
 from .forms import (
     INVALID_REASONS,
     MAX_TYPED_RECIPIENTS,
-    CallbackSettingsForm,
     MessageTemplateForm,
     SendForm,
-    collect_recipients,
+    WebhookSettingsForm,
 )
 from .models import (
-    CallbackDelivery,
-    CallbackSettings,
     MessageTemplate,
     OutgoingMessage,
     SmsJob,
+    WebhookDelivery,
+    WebhookSettings,
 )
 from .schedule import in_commercial_window, next_commercial_window
+from .selectors import collect_recipients
 
 
 def _describe(char: str) -> dict:
@@ -289,29 +290,24 @@ def scheduled(request: HttpRequest):
 
 @account_view
 @require_http_methods(["GET", "POST"])
-def callbacks(request: HttpRequest):
+def webhook_settings(request: HttpRequest):
     account = request.account
-    current = CallbackSettings.objects.filter(account=account).first()
-    form = CallbackSettingsForm(request.POST or None, instance=current)
+    current = WebhookSettings.objects.filter(account=account).first()
+    form = WebhookSettingsForm(request.POST or None, instance=current)
     new_secret = None  # shown once, right after it is generated
     if request.method == "POST" and "regenerate" in request.POST and current is not None:
         current.secret = new_secret = webhooks.new_secret()
         current.save(update_fields=["secret"])
-        form = CallbackSettingsForm(instance=current)
+        form = WebhookSettingsForm(instance=current)
     elif request.method == "POST" and form.is_valid():
-        row = form.save(commit=False)
-        row.account = account
-        if current is None:
-            row.secret = new_secret = webhooks.new_secret()
-        row.save()
-        current = row
+        current, new_secret = webhooks.settings_save(account=account, **form.cleaned_data)
         if new_secret is None:
             messages.success(request, _("The callback URLs were saved."))
-            return redirect("messaging:callbacks", account.name)
-    log = CallbackDelivery.objects.filter(account=account).order_by("-id")[:50]
+            return redirect("messaging:webhooks", account.name)
+    log = WebhookDelivery.objects.filter(account=account).order_by("-id")[:50]
     return render(
         request,
-        "messaging/callbacks.html",
+        "messaging/webhooks.html",
         {
             "account": account,
             "form": form,

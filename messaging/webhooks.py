@@ -21,7 +21,7 @@ from django.utils import timezone
 from core import http
 from core.http import UnsafeURL, check_url  # noqa: F401 - the settings form checks URLs here
 
-from .models import CallbackDelivery, CallbackSettings
+from .models import WebhookDelivery, WebhookSettings
 
 GIVE_UP_AFTER = timedelta(hours=24)
 FIRST_RETRY = timedelta(seconds=30)
@@ -39,10 +39,10 @@ def sign(secret: str, body: bytes) -> str:
 
 def settings_save(
     *, account, delivery_url: str, stop_url: str
-) -> tuple[CallbackSettings, str | None]:
-    """Save the account's callback URLs (already checked by CallbackSettingsForm). The first
+) -> tuple[WebhookSettings, str | None]:
+    """Save the account's callback URLs (already checked by WebhookSettingsForm). The first
     save also creates the signing secret, returned to be shown once; later saves return None."""
-    row, created = CallbackSettings.objects.update_or_create(
+    row, created = WebhookSettings.objects.update_or_create(
         account=account,
         defaults={"delivery_url": delivery_url, "stop_url": stop_url},
         create_defaults={
@@ -60,13 +60,13 @@ def enqueue(*, account_ids_events: dict[int, list[dict]], kind: str) -> int:
         return 0
     field = "delivery_url" if kind == "delivery" else "stop_url"
     targets = dict(
-        CallbackSettings.objects.filter(account_id__in=account_ids_events)
+        WebhookSettings.objects.filter(account_id__in=account_ids_events)
         .exclude(**{field: ""})
         .values_list("account_id", field)
     )
     now = timezone.now()
     rows = [
-        CallbackDelivery(
+        WebhookDelivery(
             account_id=account_id,
             kind=kind,
             url=url,
@@ -75,11 +75,11 @@ def enqueue(*, account_ids_events: dict[int, list[dict]], kind: str) -> int:
         )
         for account_id, url in targets.items()
     ]
-    CallbackDelivery.objects.bulk_create(rows)
+    WebhookDelivery.objects.bulk_create(rows)
     return len(rows)
 
 
-def _attempt(delivery: CallbackDelivery, secret: str) -> tuple[bool, int | None, str]:
+def _attempt(delivery: WebhookDelivery, secret: str) -> tuple[bool, int | None, str]:
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
@@ -100,17 +100,17 @@ def send_due(*, now=None, limit: int = 200) -> int:
     """Attempt the due deliveries (beat, every few seconds). Returns how many were tried."""
     now = now or timezone.now()
     with transaction.atomic():
-        due = CallbackDelivery.objects.filter(status="pending", next_attempt_at__lte=now)
+        due = WebhookDelivery.objects.filter(status="pending", next_attempt_at__lte=now)
         if transaction.get_connection().features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         ids = list(due.order_by("next_attempt_at").values_list("id", flat=True)[:limit])
         # Lease them: a crashed sender leaves them to be retried, not lost.
-        CallbackDelivery.objects.filter(pk__in=ids).update(next_attempt_at=now + MAX_RETRY)
+        WebhookDelivery.objects.filter(pk__in=ids).update(next_attempt_at=now + MAX_RETRY)
     secrets_by_account = {}
-    for delivery in CallbackDelivery.objects.filter(pk__in=ids):
+    for delivery in WebhookDelivery.objects.filter(pk__in=ids):
         if delivery.account_id not in secrets_by_account:
             secrets_by_account[delivery.account_id] = (
-                CallbackSettings.objects.filter(account_id=delivery.account_id)
+                WebhookSettings.objects.filter(account_id=delivery.account_id)
                 .values_list("secret", flat=True)
                 .first()
                 or ""
@@ -121,13 +121,13 @@ def send_due(*, now=None, limit: int = 200) -> int:
         delivery.last_error = error
         tried_at = timezone.now()
         if ok:
-            delivery.status = CallbackDelivery.Status.DONE
+            delivery.status = WebhookDelivery.Status.DONE
             delivery.delivered_at = tried_at
             delivery.next_attempt_at = None
         else:
             wait = min(FIRST_RETRY * 2 ** (delivery.attempts - 1), MAX_RETRY)
             if tried_at + wait - delivery.created_at > GIVE_UP_AFTER:
-                delivery.status = CallbackDelivery.Status.FAILED
+                delivery.status = WebhookDelivery.Status.FAILED
                 delivery.next_attempt_at = None
             else:
                 delivery.next_attempt_at = tried_at + wait

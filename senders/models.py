@@ -91,11 +91,11 @@ class Sender(models.Model):
         return self.status == self.Status.WAITING
 
     def has_pending_jobs(self) -> bool:
-        """Jobs not sent yet (planned, queued or being sent) still need this sender."""
-        from messaging.models import SmsJob
+        """Jobs not sent yet (planned, queued or being sent) still need this sender.
 
-        pending = [SmsJob.Status.SCHEDULED, SmsJob.Status.QUEUED, SmsJob.Status.SENDING]
-        return self.jobs.filter(status__in=pending).exists()
+        `jobs` is the reverse relation of messaging's SmsJob.sender: senders sits below
+        messaging and does not import it; the relation's manager carries SmsJob's QuerySet."""
+        return self.jobs.unsent().exists()
 
     def approve(self, *, by) -> None:
         self.status = self.Status.ENABLE

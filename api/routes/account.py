@@ -7,8 +7,8 @@ from accounts.models import SmsAccount
 from accounts.services import InsufficientCredits, credits_transfer
 from messaging import webhooks
 from messaging.encoding import count
-from messaging.forms import CallbackSettingsForm
-from messaging.models import CallbackSettings
+from messaging.forms import WebhookSettingsForm
+from messaging.models import WebhookSettings
 
 from .. import schemas
 from ..errors import ApiError
@@ -37,7 +37,7 @@ def sms_estimate(request, payload: schemas.EstimateIn):
 
 
 def _account_out(account: SmsAccount) -> dict:
-    callbacks = CallbackSettings.objects.filter(account=account).first()
+    callbacks = WebhookSettings.objects.filter(account=account).first()
     return {
         "name": account.name,
         "description": account.description,
@@ -72,7 +72,7 @@ def sms_account_update(request, serviceName: str, payload: schemas.AccountUpdate
             raise form_invalid(form)
         form.save()
     if payload.callBack is not None or payload.stopCallBack is not None:
-        current = CallbackSettings.objects.filter(account=account).first()
+        current = WebhookSettings.objects.filter(account=account).first()
         data = {
             "delivery_url": payload.callBack
             if payload.callBack is not None
@@ -81,7 +81,7 @@ def sms_account_update(request, serviceName: str, payload: schemas.AccountUpdate
             if payload.stopCallBack is not None
             else (current.stop_url if current else ""),
         }
-        form = CallbackSettingsForm(data=data, instance=current)
+        form = WebhookSettingsForm(data=data, instance=current)
         if not form.is_valid():
             raise form_invalid(form)
         # The secret made on a first save is not shown here: the panel can regenerate it.

@@ -12,7 +12,7 @@ from django.utils import timezone
 from core import recipients
 from messaging import dispatch, services, webhooks
 from messaging import reports as received
-from messaging.models import CallbackDelivery, CallbackSettings, OutgoingMessage
+from messaging.models import OutgoingMessage, WebhookDelivery, WebhookSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def submitted_job(account, owner, scripted_operator):
 
 def test_delivery_reports_are_posted_signed(account, owner, scripted_operator, receiver):
     server = receiver(200)
-    CallbackSettings.objects.create(account=account, delivery_url=server.url, secret="s3cret")
+    WebhookSettings.objects.create(account=account, delivery_url=server.url, secret="s3cret")
     job = submitted_job(account, owner, scripted_operator)
     reports = [
         {"operator_id": m.operator_id, "status": "delivered", "at": "2026-11-25T10:00:00+00:00"}
@@ -86,15 +86,15 @@ def test_delivery_reports_are_posted_signed(account, owner, scripted_operator, r
     events = json.loads(body)["events"]
     assert sorted(e["receiver"] for e in events) == ["+33612345671", "+33612345672"]
     assert {e["status"] for e in events} == {"delivered"}
-    delivery = CallbackDelivery.objects.get()
+    delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("done", 1, 200)
 
 
 def test_failures_are_retried_with_backoff_then_given_up(account, receiver):
     server = receiver(500, 503)
-    CallbackSettings.objects.create(account=account, stop_url=server.url, secret="k")
+    WebhookSettings.objects.create(account=account, stop_url=server.url, secret="k")
     webhooks.enqueue(account_ids_events={account.pk: [{"number": "+33612345678"}]}, kind="stop")
-    delivery = CallbackDelivery.objects.get()
+    delivery = WebhookDelivery.objects.get()
 
     webhooks.send_due()
     delivery.refresh_from_db()
@@ -108,7 +108,7 @@ def test_failures_are_retried_with_backoff_then_given_up(account, receiver):
     assert (delivery.attempts, delivery.last_status_code) == (2, 503)
     assert delivery.next_attempt_at - timezone.now() > first_wait  # backing off
 
-    CallbackDelivery.objects.filter(pk=delivery.pk).update(
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
         created_at=timezone.now() - timedelta(hours=24)
     )
     server.codes = [500]
@@ -119,7 +119,7 @@ def test_failures_are_retried_with_backoff_then_given_up(account, receiver):
 
 def test_a_stop_reply_is_posted_to_the_stop_url(account, owner, scripted_operator, receiver):
     server = receiver(204)
-    CallbackSettings.objects.create(account=account, stop_url=server.url, secret="k")
+    WebhookSettings.objects.create(account=account, stop_url=server.url, secret="k")
     job = submitted_job(account, owner, scripted_operator)
     message = OutgoingMessage.objects.filter(job=job).first()
     received.incoming_messages_receive(
@@ -127,7 +127,7 @@ def test_a_stop_reply_is_posted_to_the_stop_url(account, owner, scripted_operato
     )
     webhooks.send_due()
     assert json.loads(server.requests[0][1])["events"][0]["number"] == message.receiver
-    assert CallbackDelivery.objects.get().status == "done"
+    assert WebhookDelivery.objects.get().status == "done"
 
 
 @pytest.mark.parametrize(
@@ -143,18 +143,18 @@ def test_private_and_non_http_urls_are_refused(url, settings):
 
 def test_settings_page_shows_the_secret_once(owner_client, account, settings):
     settings.CALLBACKS_ALLOW_PRIVATE = True
-    url = reverse("messaging:callbacks", args=[account.name])
+    url = reverse("messaging:webhooks", args=[account.name])
     response = owner_client.post(url, {"delivery_url": "http://127.0.0.1:9/dlr", "stop_url": ""})
-    secret = CallbackSettings.objects.get(account=account).secret
+    secret = WebhookSettings.objects.get(account=account).secret
     assert secret in response.content.decode()
     assert secret not in owner_client.get(url).content.decode()
 
     settings.CALLBACKS_ALLOW_PRIVATE = False
     response = owner_client.post(url, {"delivery_url": "http://192.168.1.10/dlr", "stop_url": ""})
     assert 'class="field-errors"' in response.content.decode()
-    assert CallbackSettings.objects.get(account=account).delivery_url == "http://127.0.0.1:9/dlr"
+    assert WebhookSettings.objects.get(account=account).delivery_url == "http://127.0.0.1:9/dlr"
 
 
 def test_outsider_gets_404(client, outsider, account):
     client.force_login(outsider)
-    assert client.get(reverse("messaging:callbacks", args=[account.name])).status_code == 404
+    assert client.get(reverse("messaging:webhooks", args=[account.name])).status_code == 404

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from messaging import webhooks
-from messaging.models import CallbackDelivery, CallbackSettings
+from messaging.models import WebhookDelivery, WebhookSettings
 from tests.core.local_server import (
     LocalServers,
     content,
@@ -28,7 +28,7 @@ def public(monkeypatch, settings):
 
 
 def _queue_stop(account, url):
-    CallbackSettings.objects.create(account=account, stop_url=url, secret="k")
+    WebhookSettings.objects.create(account=account, stop_url=url, secret="k")
     webhooks.enqueue(account_ids_events={account.pk: [{"number": "+33612345678"}]}, kind="stop")
 
 
@@ -41,7 +41,7 @@ def test_a_redirect_to_the_panels_network_is_not_followed(account, serve, public
 
     assert len(outside.requests) == 1
     assert inside.requests == []
-    delivery = CallbackDelivery.objects.get()
+    delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, None)
     assert "127.0.0.1 resolves to a private or reserved address" in delivery.last_error
 
@@ -57,5 +57,5 @@ def test_a_redirect_to_a_public_address_is_followed(account, serve, public):
     assert (method, path) == ("POST", "/new-hook")
     assert json.loads(body) == {"events": [{"number": "+33612345678"}]}
     assert headers["X-Smspanel-Signature"] == webhooks.sign("k", body)
-    delivery = CallbackDelivery.objects.get()
+    delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.last_status_code) == ("done", 200)
