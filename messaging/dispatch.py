@@ -95,6 +95,9 @@ def job_start_next(*, now: datetime | None = None) -> int | None:
         ).update(next_attempt_at=now)
         SmsJob.objects.filter(pk=job.pk).update(status=SmsJob.Status.SENDING, started_at=now)
     job_finish_if_complete(job.pk)  # a job whose every recipient was STOP-listed
+    # Pumps that found nothing due while this job was being written have ended: call them
+    # back so its batches are shared.
+    wake_on_commit()
     return job.pk
 
 
@@ -115,20 +118,36 @@ def job_finish_if_complete(job_id: int) -> bool:
 _CLAIM_COLUMNS = ("id", "job_id", "receiver", "parts", "attempts", "text")
 
 
+def _literal(value: str) -> str:
+    """A status value written into SQL: partial indexes are only used when the query names
+    their condition's values literally (SQLite cannot prove the condition from bound
+    parameters, nor PostgreSQL from a generic plan). Values come from the model's enums."""
+    assert value.isidentifier(), value
+    return f"'{value}'"
+
+
+_IN_FLIGHT = f"({_literal(_Q.QUEUED)}, {_literal(_Q.SUBMITTING)})"
+
+
+def _columns(*names: str) -> dict[str, str]:
+    meta = OutgoingMessage._meta
+    return {f: connection.ops.quote_name(meta.get_field(f).column) for f in names}
+
+
 def _claim_sql() -> str:
     """UPDATE … WHERE id IN (the oldest due rows) RETURNING what the submission needs.
 
     PostgreSQL skips rows another pump is claiming (SKIP LOCKED); SQLite serialises writers
-    (IMMEDIATE transactions), so its claims are simply one after the other."""
-    qn = connection.ops.quote_name
-    meta = OutgoingMessage._meta
-    col = {f: qn(meta.get_field(f).column) for f in (*_CLAIM_COLUMNS, "status", "next_attempt_at")}
+    (IMMEDIATE transactions), so its claims are simply one after the other. The subquery walks
+    the partial index outgoing_due_idx, so its cost follows the work in flight, not the table."""
+    table = connection.ops.quote_name(OutgoingMessage._meta.db_table)
+    col = _columns(*_CLAIM_COLUMNS, "status", "next_attempt_at")
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     return (
-        f"UPDATE {qn(meta.db_table)} SET {col['status']} = %s, {col['next_attempt_at']} = %s, "
+        f"UPDATE {table} SET {col['status']} = %s, {col['next_attempt_at']} = %s, "
         f"{col['attempts']} = {col['attempts']} + 1 "
-        f"WHERE {col['id']} IN (SELECT {col['id']} FROM {qn(meta.db_table)} "
-        f"WHERE {col['status']} IN (%s, %s) AND {col['next_attempt_at']} <= %s "
+        f"WHERE {col['id']} IN (SELECT {col['id']} FROM {table} "
+        f"WHERE {col['status']} IN {_IN_FLIGHT} AND {col['next_attempt_at']} <= %s "
         f"ORDER BY {col['next_attempt_at']} LIMIT %s{lock}) "
         f"RETURNING {', '.join(col[c] for c in _CLAIM_COLUMNS)}"
     )
@@ -139,14 +158,7 @@ def messages_claim(*, now: datetime, limit: int = BATCH_SIZE) -> list[tuple]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             _claim_sql(),
-            [
-                _Q.SUBMITTING,
-                db_datetime(now + lease()),
-                _Q.QUEUED,
-                _Q.SUBMITTING,
-                db_datetime(now),
-                limit,
-            ],
+            [_Q.SUBMITTING, db_datetime(now + lease()), db_datetime(now), limit],
         )
         return cursor.fetchall()
 
@@ -376,12 +388,17 @@ def pump_task(slot: str) -> int:
 
 def due_work_exists(*, now: datetime | None = None) -> bool:
     now = now or timezone.now()
-    return (
-        SmsJob.objects.filter(status=SmsJob.Status.QUEUED).exists()
-        or OutgoingMessage.objects.filter(
-            status__in=(_Q.QUEUED, _Q.SUBMITTING), next_attempt_at__lte=now
-        ).exists()
-    )
+    if SmsJob.objects.filter(status=SmsJob.Status.QUEUED).exists():
+        return True
+    table = connection.ops.quote_name(OutgoingMessage._meta.db_table)
+    col = _columns("status", "next_attempt_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE {col['status']} IN {_IN_FLIGHT} "
+            f"AND {col['next_attempt_at']} <= %s LIMIT 1",
+            [db_datetime(now)],
+        )
+        return cursor.fetchone() is not None
 
 
 # --- Waking pumps ---------------------------------------------------------------------------
@@ -440,3 +457,54 @@ def tick(*, now: datetime | None = None) -> int:
     if due_work_exists(now=now):
         return pumps_wake()
     return 0
+
+
+# --- Health (the staff page "Dispatch health") -------------------------------------------
+
+
+def health(*, now: datetime | None = None) -> dict:
+    """Why is my message stuck: what waits, what is late, what no report matched."""
+    from django.db.models import Count, Min
+
+    from .models import UnmatchedReport
+
+    now = now or timezone.now()
+    in_flight = OutgoingMessage.objects.filter(status__in=(_Q.QUEUED, _Q.SUBMITTING))
+    due = in_flight.filter(status=_Q.QUEUED, next_attempt_at__lte=now)
+    oldest_due = due.aggregate(at=Min("next_attempt_at"))["at"]
+    expired_leases = in_flight.filter(status=_Q.SUBMITTING, next_attempt_at__lt=now)
+    unmatched = UnmatchedReport.objects.all()
+    stale_after = now - timedelta(days=1)
+    by_status = dict(
+        OutgoingMessage.objects.values_list("status").annotate(n=Count("id")).order_by()
+    )
+    jobs = SmsJob.objects.select_related("account").order_by("id")
+    stuck = [
+        *jobs.filter(status=SmsJob.Status.SCHEDULED, scheduled_at__lt=now - timedelta(minutes=1)),
+        *jobs.filter(status=SmsJob.Status.QUEUED, created_at__lt=now - timedelta(minutes=1)),
+        # Retries end 15 minutes after the first attempt: a job sending for longer is stuck.
+        *jobs.filter(status=SmsJob.Status.SENDING, started_at__lt=now - timedelta(minutes=20)),
+    ][:50]
+    pumps = []
+    for n in range(settings.DISPATCH["PUMPS"]):
+        try:
+            pumps.append(cache.get(_slot_key(str(n))) is not None)
+        except Exception:  # noqa: BLE001 - the page shows the cache is unreachable
+            pumps.append(None)
+    return {
+        "now": now,
+        "by_status": [(label, by_status.get(value, 0)) for value, label in _Q.choices],
+        "due": due.count(),
+        "oldest_due": oldest_due,
+        "oldest_due_late": (now - oldest_due) if oldest_due else None,
+        "held": in_flight.filter(status=_Q.QUEUED, next_attempt_at__isnull=True).count(),
+        "retrying": in_flight.filter(status=_Q.QUEUED, next_attempt_at__gt=now).count(),
+        "submitting": in_flight.filter(status=_Q.SUBMITTING).count(),
+        "expired_leases": expired_leases.count(),
+        "unmatched": unmatched.count(),
+        "unmatched_stale": list(unmatched.filter(received_at__lt=stale_after)[:50]),
+        "unmatched_stale_count": unmatched.filter(received_at__lt=stale_after).count(),
+        "stuck_jobs": stuck,
+        "pumps": pumps,
+        "lease_seconds": settings.DISPATCH["LEASE_SECONDS"],
+    }

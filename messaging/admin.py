@@ -1,0 +1,67 @@
+"""Staff views of sending: jobs and messages (read-only: they change only through services),
+and the dispatch health page."""
+
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext as _
+
+from . import dispatch
+from .models import OutgoingMessage, SmsJob, UnmatchedReport
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SmsJob)
+class SmsJobAdmin(ReadOnlyAdmin):
+    list_display = ["id", "account", "status", "recipients_count", "credits", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["account__name"]
+    list_select_related = ["account"]
+    show_full_result_count = False
+
+    def get_urls(self):
+        return [
+            path(
+                "dispatch-health/",
+                self.admin_site.admin_view(self.health_view),
+                name="messaging_dispatch_health",
+            ),
+            *super().get_urls(),
+        ]
+
+    def health_view(self, request):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Dispatch health"),
+            "health": dispatch.health(),
+        }
+        return TemplateResponse(request, "admin/messaging/dispatch_health.html", context)
+
+
+@admin.register(OutgoingMessage)
+class OutgoingMessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "job_id", "receiver", "status", "attempts", "operator_id", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["=receiver", "=operator_id"]
+    show_full_result_count = False
+
+
+@admin.register(UnmatchedReport)
+class UnmatchedReportAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "operator_id", "received_at"]
+    list_filter = ["kind"]
+    search_fields = ["=operator_id"]
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser  # staff may clear what will never match
