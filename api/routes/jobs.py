@@ -82,6 +82,7 @@ def jobs_create(request, serviceName: str, payload: schemas.JobIn):
             scheduled_at=planned,
             now=now,
             message_rows_now=True,
+            validity_period=payload.validityPeriod,
         )
     except sending.SendError as exc:
         raise ApiError(400, str(exc), "SEND_REFUSED") from None

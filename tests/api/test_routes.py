@@ -43,6 +43,15 @@ class TestJobs:
         sources = set(OutgoingMessage.objects.values_list("source", flat=True))
         assert sources == {f"list:{rlist.slot}"}
 
+    def test_the_validity_period_is_kept_with_the_job(self, api_client, account, sn):
+        assert _send(api_client, sn, receivers=[A], validityPeriod=90).status_code == 200
+        assert _send(api_client, sn, receivers=[B]).status_code == 200
+
+        assert list(SmsJob.objects.order_by("id").values_list("validity_period", flat=True)) == [
+            90,
+            2880,
+        ]
+
     def test_an_unknown_slot_is_refused(self, api_client, sn):
         response = _send(api_client, sn, receiversSlotId="7")
         assert response.status_code == 400
