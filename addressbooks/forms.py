@@ -4,8 +4,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import parsers, services
+from . import lists, parsers, services
 from .models import AddressBook, Contact
+from .parsers import NUMBER_FIELDS
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 # Address books also take Excel workbooks (as the manager does); recipient lists only text.
@@ -15,6 +16,25 @@ LIST_EXTENSIONS = (".csv", ".txt")
 
 def import_max_bytes() -> int:
     return getattr(settings, "CONTACT_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+def _checked_file(upload, *, extensions, unsupported: str, spreadsheets: bool, error_message):
+    """The checks a contacts file passes before it is queued: size, name, then the parser's
+    first lines (their error through `error_message(code, line)`)."""
+    limit = import_max_bytes()
+    if upload.size > limit:
+        raise forms.ValidationError(
+            _("This file is too large (%(size)s): the limit is %(limit)s.")
+            % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+        )
+    if not upload.name.lower().endswith(extensions):
+        raise forms.ValidationError(unsupported)
+    try:
+        parsers.check(upload.file, spreadsheets=spreadsheets)
+    except parsers.ImportFileError as error:
+        raise forms.ValidationError(error_message(error.code, error.line)) from None
+    upload.seek(0)
+    return upload
 
 
 class BookForm(forms.ModelForm):
@@ -43,14 +63,13 @@ class BookForm(forms.ModelForm):
 class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
-        fields = ["surname", "name", "group", "home_mobile", "work_mobile", "home_phone",
-                  "work_phone"]  # fmt: skip
+        fields = ["surname", "name", "group", *NUMBER_FIELDS]
 
     def __init__(self, *args, book, **kwargs):
         super().__init__(*args, **kwargs)
         self.book = book
         self.instance.book = book
-        for name in ("home_mobile", "work_mobile", "home_phone", "work_phone"):
+        for name in NUMBER_FIELDS:
             field = self.fields[name]
             field.validators = []
             field.max_length = 32
@@ -81,7 +100,7 @@ class ContactForm(forms.ModelForm):
         data = super().clean()
         if self.errors:
             return data
-        numbers = [data.get(f) for f in ("home_mobile", "work_mobile", "home_phone", "work_phone")]
+        numbers = [data.get(f) for f in NUMBER_FIELDS]
         if not any(numbers):
             raise forms.ValidationError(_("Enter at least one number."))
         primary = next(n for n in numbers if n)
@@ -107,25 +126,13 @@ class ImportForm(forms.Form):
     )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        limit = import_max_bytes()
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("This file is too large (%(size)s): the limit is %(limit)s.")
-                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
-            )
-        if not upload.name.lower().endswith(IMPORT_EXTENSIONS):
-            raise forms.ValidationError(
-                _("Unsupported file format: send a .csv, .txt, .xls or .xlsx file.")
-            )
-        try:
-            parsers.check(upload.file)
-        except parsers.ImportFileError as error:
-            raise forms.ValidationError(
-                services.file_error_message(error.code, error.line)
-            ) from None
-        upload.seek(0)
-        return upload
+        return _checked_file(
+            self.cleaned_data["file"],
+            extensions=IMPORT_EXTENSIONS,
+            unsupported=_("Unsupported file format: send a .csv, .txt, .xls or .xlsx file."),
+            spreadsheets=True,
+            error_message=services.file_error_message,
+        )
 
 
 class RecipientListForm(forms.Form):
@@ -150,20 +157,10 @@ class RecipientListForm(forms.Form):
         return description
 
     def clean_file(self):
-        from . import lists
-
-        upload = self.cleaned_data["file"]
-        limit = import_max_bytes()
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("This file is too large (%(size)s): the limit is %(limit)s.")
-                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
-            )
-        if not upload.name.lower().endswith(LIST_EXTENSIONS):
-            raise forms.ValidationError(_("Unsupported file format: send a .csv or .txt file."))
-        try:
-            parsers.check(upload.file, spreadsheets=False)
-        except parsers.ImportFileError as error:
-            raise forms.ValidationError(lists.file_error_message(error.code, error.line)) from None
-        upload.seek(0)
-        return upload
+        return _checked_file(
+            self.cleaned_data["file"],
+            extensions=LIST_EXTENSIONS,
+            unsupported=_("Unsupported file format: send a .csv or .txt file."),
+            spreadsheets=False,
+            error_message=lists.file_error_message,
+        )

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import SmsAccount
-from messaging import bulk
-from messaging.recipients import Recipient, normalise
+from core import bulk
+from core.recipients import Recipient, normalise
 
 from . import parsers, services, validation
 from .models import RecipientList, RecipientListNumber
@@ -30,8 +30,6 @@ CLEAN_REASONS = {
     **services.LINE_REASONS,
     DUPLICATE: gettext_lazy("duplicate"),
 }
-# The mobile columns first: a `number` column is read as home_mobile.
-_ROW_NUMBER_FIELDS = ("home_mobile", "work_mobile", "home_phone", "work_phone")
 
 
 class ListError(Exception):
@@ -73,7 +71,8 @@ def read_file(binary, region: str):
     rejected = 0
     contacts = parsers.ContactFile(binary)
     for line, row in contacts:
-        raw = next((row[f] for f in _ROW_NUMBER_FIELDS if row.get(f)), "")
+        # Mobiles first: a `number` column is read as home_mobile.
+        raw = next((row[f] for f in parsers.NUMBER_FIELDS if row.get(f)), "")
         if not raw:
             reason, value = NO_NUMBER, ""
         else:
@@ -92,15 +91,9 @@ def read_file(binary, region: str):
 
 
 def _insert(rlist: RecipientList, numbers: list[tuple[str, str]]) -> None:
-    table = connection.ops.quote_name(RecipientListNumber._meta.db_table)
-    columns = [
-        (connection.ops.quote_name("rlist_id"), "bigint"),
-        (connection.ops.quote_name("number"), "text"),
-        (connection.ops.quote_name("region"), "text"),
-    ]
     for start in range(0, len(numbers), INSERT_BATCH):
         rows = [(rlist.pk, n, r) for n, r in numbers[start : start + INSERT_BATCH]]
-        bulk.insert(table, columns=columns, rows=rows)
+        bulk.insert(RecipientListNumber, fields=("rlist", "number", "region"), rows=rows)
 
 
 def list_create(

@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SmsAccount
 
+from .parsers import NUMBER_FIELDS
+
 E164 = RegexValidator(r"^\+[1-9][0-9]{2,14}$", _("Enter a number in international format."))
-NUMBER_FIELDS = ("home_mobile", "work_mobile", "home_phone", "work_phone")  # primary first
 
 
 class AddressBook(models.Model):

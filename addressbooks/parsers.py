@@ -23,7 +23,9 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 FIELDS = ("surname", "name", "group", "home_phone", "home_mobile", "work_phone", "work_mobile")
-NUMBER_FIELDS = ("home_phone", "home_mobile", "work_phone", "work_mobile")
+# The phone number fields, mobiles first: the first one filled is a contact's primary number.
+NUMBER_FIELDS = ("home_mobile", "work_mobile", "home_phone", "work_phone")
+LANDLINE_FIELDS = frozenset({"home_phone", "work_phone"})  # these also take landline numbers
 # Names of the export (and of the OVHcloud API), in this order.
 EXPORT_HEADER = ("surname", "name", "group", "homePhone", "homeMobile", "workPhone", "workMobile")
 
@@ -294,16 +296,3 @@ def check(binary: BinaryIO, *, spreadsheets: bool = True) -> ContactFile | Sprea
     contacts.close()
     binary.seek(0)
     return contacts
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_cell(value: str) -> str:
-    """Against formula injection in spreadsheets: a leading ' makes the cell text."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def unescape_cell(value: str) -> str:
-    """Read back what escape_cell wrote (the export re-imports as it was)."""
-    return value[1:] if value[:1] == "'" and value[1:2] in _FORMULA_START and value[1:] else value

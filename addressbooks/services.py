@@ -5,28 +5,28 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import multiprocessing
 import os
 import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from datetime import timedelta
+from itertools import islice
 
 from django.conf import settings
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from messaging import bulk
-from messaging.recipients import INVALID, NOT_A_NUMBER, NOT_MOBILE, Recipient, normalise
+from core import bulk
+from core.recipients import INVALID, NOT_A_NUMBER, NOT_MOBILE, Recipient, normalise
 
 from . import parsers, validation
-from .models import NUMBER_FIELDS, AddressBook, Contact, ContactImport
+from .models import AddressBook, Contact, ContactImport
+from .parsers import LANDLINE_FIELDS, NUMBER_FIELDS
+from .tasks import contact_import
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +150,6 @@ def book_page(book: AddressBook, *, query: str = "", after: int = 0, before: int
 def search_filter(query: str, region: str):
     """A whole valid number: the contacts whose main number it is (indexed). Otherwise names,
     company and any number containing the digits (a scan of the book, stopped by the LIMIT)."""
-    from django.db.models import Q
-
     outcome = normalise(query, region) if any(c.isdigit() for c in query) else None
     if isinstance(outcome, Recipient):
         return Q(primary_number=outcome.number)
@@ -165,11 +163,6 @@ def search_filter(query: str, region: str):
             for field in NUMBER_FIELDS:
                 condition |= Q(**{f"{field}__contains": part})
     return condition
-
-
-def book_numbers(book: AddressBook, chunk: int = 5000) -> Iterator[str]:
-    """Every mobile number of the book once, E.164, in contact order."""
-    return (number for number, *_fields in book_contacts(book, chunk))
 
 
 def book_contacts(book: AddressBook, chunk: int = 5000) -> Iterator[tuple[str, str, str, str]]:
@@ -196,8 +189,6 @@ def book_contacts(book: AddressBook, chunk: int = 5000) -> Iterator[tuple[str, s
 
 
 def import_start(*, book: AddressBook, upload) -> ContactImport:
-    from .tasks import contact_import
-
     if book.imports.filter(status__in=["todo", "doing"]).exists():
         raise BookError(_("An import is already running for this address book."))
     imp = ContactImport(book=book, original_name=upload.name[:255])
@@ -209,21 +200,11 @@ def import_start(*, book: AddressBook, upload) -> ContactImport:
 
 def normalise_number(raw: str, field: str, region: str) -> str:
     """E.164, or a reason code (see validation.normalise_number)."""
-    return validation.normalise_number(raw, field in ("home_phone", "work_phone"), region)
+    return validation.normalise_number(raw, field in LANDLINE_FIELDS, region)
 
 
-_COLUMNS = (
-    ("book_id", "bigint"),
-    ("surname", "text"),
-    ("name", "text"),
-    ("group", "text"),
-    ("home_phone", "text"),
-    ("home_mobile", "text"),
-    ("work_phone", "text"),
-    ("work_mobile", "text"),
-    ("primary_number", "text"),
-    ("created_at", "timestamptz"),
-)
+# The columns of the rows _Stage.batches() gives, in order.
+_FIELDS = ("book", "surname", "name", "group", *NUMBER_FIELDS, "primary_number", "created_at")
 
 
 def _processes() -> int:
@@ -231,29 +212,19 @@ def _processes() -> int:
     return getattr(settings, "CONTACT_IMPORT_PROCESSES", None) or os.cpu_count() or 1
 
 
-def _pool():
-    if _processes() < 2:
-        return None
-    try:
-        # fork: the children only run validation.validate_chunk (no database, no Django).
-        return ProcessPoolExecutor(_processes(), mp_context=multiprocessing.get_context("fork"))
-    except (AssertionError, OSError, ValueError):
-        log.warning("contact import: no worker processes, validating inline", exc_info=True)
-        return None
+def _validator(region: str, *, large: bool):
+    """Helper processes for a file of more than one chunk, when there is more than one CPU."""
+    if large and _processes() > 1:
+        try:
+            return validation.HelperProcesses(region, _processes())
+        except OSError:
+            log.warning("contact import: no helper processes, validating inline", exc_info=True)
+    return validation.InlineValidator(region)
 
 
-@contextmanager
-def _may_have_children():
-    """A Celery prefork child is a daemonic process, and multiprocessing refuses children to
-    those. The validation processes end with the import (shutdown below, or EOF on their pipe
-    if this process dies), which is what the rule protects: lift it while the pool runs."""
-    config = multiprocessing.current_process()._config
-    daemon = config.pop("daemon", None)
-    try:
-        yield
-    finally:
-        if daemon is not None:
-            config["daemon"] = daemon
+def _raw_numbers(chunk: list[tuple[int, dict[str, str]]]) -> list[tuple[str, str, str, str]]:
+    a, b, c, d = NUMBER_FIELDS  # unrolled: this runs once per line of the file
+    return [(row.get(a, ""), row.get(b, ""), row.get(c, ""), row.get(d, "")) for _, row in chunk]
 
 
 class _Stage:
@@ -267,17 +238,11 @@ class _Stage:
         self.report = tempfile.TemporaryFile("w+b")
         self.total = self.valid = self.duplicates = self.rejected = 0
         self.errors: list[dict] = []
+        self.seen: set[str] = set()
 
-    def reject(self, writer, line: int, reason: str, field: str = "", value: str = ""):
-        self.rejected += 1
-        writer.writerow([line, reason, COLUMN_TITLES.get(field, ""), value[:200]])
-        if len(self.errors) < ContactImport.MAX_ERRORS_KEPT:
-            self.errors.append({"line": line, "reason": reason, "value": value[:200]})
-
-    def run(self):
-        imp = self.imp
+    def run(self) -> None:
         self.seen = set(
-            Contact.objects.filter(book_id=imp.book_id)
+            Contact.objects.filter(book_id=self.imp.book_id)
             .values_list("primary_number", flat=True)
             .iterator(chunk_size=10_000)
         )
@@ -286,80 +251,58 @@ class _Stage:
             self.report, encoding="utf-8", newline="", write_through=True
         )
         self.report_writer = csv.writer(report_text, delimiter=";")
-        workers = _pool()
-        pending: deque = deque()
-        region = self.region
-        columns = validation.COLUMNS
-
-        in_flight = 2 * _processes()
-
-        def submit(chunk):
-            nonlocal workers
-            a, b, c, d = columns  # unrolled: this runs once per line of the file
-            numbers = [
-                (row.get(a, ""), row.get(b, ""), row.get(c, ""), row.get(d, "")) for _, row in chunk
-            ]
-            if workers is not None:
-                try:
-                    future = workers.submit(validation.validate_chunk, region, numbers)
-                except (AssertionError, OSError, RuntimeError):  # processes cannot start here
-                    log.warning("contact import: validating inline", exc_info=True)
-                    while pending:
-                        drain()
-                    workers.shutdown(cancel_futures=True)
-                    workers = None
-                else:
-                    pending.append((future, chunk))
-            if workers is None:
-                pending.append((validation.validate_chunk(region, numbers), chunk))
-            while pending and (workers is None or len(pending) > in_flight):
-                drain()
-
-        def drain():
-            results, chunk = pending.popleft()
-            if not isinstance(results, list):
-                results = results.result()
-            self.consume(chunk, results)
-
-        try:
-            with _may_have_children(), imp.file.open("rb") as binary:
-                contacts = parsers.open_contacts(binary)
-                chunk = []
-                for item in contacts:
-                    chunk.append(item)
-                    if len(chunk) >= VALIDATION_CHUNK:
-                        submit(chunk)
-                        chunk = []
-                if chunk:
-                    submit(chunk)
-                while pending:
-                    drain()
-                contacts.close()
-        finally:
-            if workers is not None:
-                workers.shutdown(cancel_futures=True)
+        with self.imp.file.open("rb") as binary:
+            contacts = parsers.open_contacts(binary)
+            self.validate(contacts)
+            contacts.close()
         report_text.detach()
         self.progress()
 
-    def consume(self, chunk, results):
-        seen, out, report = self.seen, self.out, self.report_writer
-        for (line, row), numbers in zip(chunk, results, strict=True):
+    def validate(self, contacts) -> None:
+        """Chunks of lines to the validator, its answers consumed in file order while it works
+        on the next chunks."""
+        validator = None
+        waiting: deque[list] = deque()  # chunks submitted and not consumed yet, oldest first
+        lines = iter(contacts)
+        try:
+            while chunk := list(islice(lines, VALIDATION_CHUNK)):
+                if validator is None:
+                    validator = _validator(self.region, large=len(chunk) == VALIDATION_CHUNK)
+                if len(waiting) == validator.capacity:
+                    self.consume(waiting.popleft(), validator.answer())
+                validator.submit(_raw_numbers(chunk))
+                waiting.append(chunk)
+            while waiting:
+                self.consume(waiting.popleft(), validator.answer())
+        finally:
+            if validator is not None:
+                validator.close()
+
+    def reject(self, line: int, reason: str, field: str = "", value: str = "") -> None:
+        self.rejected += 1
+        self.report_writer.writerow([line, reason, COLUMN_TITLES.get(field, ""), value[:200]])
+        if len(self.errors) < ContactImport.MAX_ERRORS_KEPT:
+            self.errors.append({"line": line, "reason": reason, "value": value[:200]})
+
+    def consume(self, chunk, answers) -> None:
+        seen, out = self.seen, self.out
+        for (line, row), numbers in zip(chunk, answers, strict=True):
             self.total += 1
             if self.total % PROGRESS_EVERY == 0:
                 self.progress()
             if type(numbers) is tuple:
                 reason, index = numbers
-                field = validation.COLUMNS[index]
-                self.reject(report, line, reason, field, row[field])
+                field = NUMBER_FIELDS[index]
+                self.reject(line, reason, field, row[field])
                 continue
-            primary = numbers[1] or numbers[3] or numbers[0] or numbers[2]
+            primary = numbers[0] or numbers[1] or numbers[2] or numbers[3]
             if not primary:
-                self.reject(report, line, NO_NUMBER)
+                self.reject(line, NO_NUMBER)
                 continue
             surname, name, group = (row.get("surname", ""), row.get("name", ""),
                                     row.get("group", ""))  # fmt: skip
             if len(surname) > 245 or len(name) > 245 or len(group) > 50:
-                self.reject(report, line, TOO_LONG, "", max(surname, name, group, key=len))
+                self.reject(line, TOO_LONG, "", max(surname, name, group, key=len))
                 continue
             if primary in seen:
                 self.duplicates += 1
@@ -368,7 +311,7 @@ class _Stage:
             self.valid += 1
             out.writerow((surname, name, group, *numbers, primary))
 
-    def progress(self):
+    def progress(self) -> None:
         ContactImport.objects.filter(pk=self.imp.pk).update(
             heartbeat_at=timezone.now(),
             total_lines=self.total,
@@ -412,11 +355,9 @@ def contact_import_run(import_id: int) -> ContactImport:
         if stage.rejected:
             stage.report.seek(0)
             imp.report.save(f"import-{imp.pk}-rejected.csv", File(stage.report), save=False)
-        table = connection.ops.quote_name(Contact._meta.db_table)
-        columns = [(connection.ops.quote_name(name), kind) for name, kind in _COLUMNS]
         with transaction.atomic():
             for batch in stage.batches():
-                bulk.insert(table, columns=columns, rows=batch)
+                bulk.insert(Contact, fields=_FIELDS, rows=batch)
             AddressBook.objects.filter(pk=imp.book_id).update(
                 contacts_count=F("contacts_count") + stage.valid
             )
@@ -446,8 +387,6 @@ STALE_AFTER = timedelta(minutes=10)
 def imports_recover_stale(*, now=None) -> list[int]:
     """Queue again the imports whose worker died (beat). Safe: nothing of an import is
     written before its final transaction, which also marks it done."""
-    from .tasks import contact_import
-
     now = now or timezone.now()
     ids = list(
         ContactImport.objects.filter(

@@ -323,8 +323,7 @@ def import_rejected(request: HttpRequest, import_id: int):
 @account_view
 def book_export(request: HttpRequest, book_id: int):
     book = _book_for(request, book_id)
-    fields = ("surname", "name", "group", "home_phone", "home_mobile", "work_phone",
-              "work_mobile")  # fmt: skip
+    fields = parsers.FIELDS  # the order of EXPORT_HEADER
 
     def rows():
         yield parsers.EXPORT_HEADER

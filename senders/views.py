@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.access import account_view
+from core.views import confirm_delete
 
 from . import services
 from .forms import (
@@ -228,23 +229,21 @@ def sender_toggle(request: HttpRequest, sender_id: int):
 def sender_delete(request: HttpRequest, sender_id: int):
     account = request.account
     sender = _sender_for(request, sender_id)
-    if request.method == "POST":
-        try:
-            services.sender_delete(sender)
-        except services.SenderInUse as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(
-                request, _("The sender %(sender)s was deleted.") % {"sender": sender.sender}
-            )
-        return redirect(_list_url(account))
-    return render(
+
+    def delete() -> str:
+        services.sender_delete(sender)
+        return _("The sender %(sender)s was deleted.") % {"sender": sender.sender}
+
+    return confirm_delete(
         request,
-        "senders/delete.html",
-        {
+        template="senders/delete.html",
+        context={
             "account": account,
             "sender": sender,
             "in_use": sender.has_pending_jobs(),
             "tab": "senders",
         },
+        delete=delete,
+        done_url=_list_url(account),
+        refusals=(services.SenderInUse,),
     )

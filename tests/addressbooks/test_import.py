@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 
 from addressbooks import services
 from addressbooks.models import AddressBook, Contact, ContactImport
-from messaging import bulk
+from core import bulk
 from tests.addressbooks.factories import BookFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -175,25 +175,35 @@ def test_the_task_runs_the_service(book):
     assert contact_import.apply(args=[imp.pk]).get() == 1
 
 
-def test_book_numbers_gives_each_mobile_once(book):
-    ContactFactory(book=book, home_mobile="+33612345678", work_mobile="+33756789012")
+def test_book_contacts_gives_each_mobile_once(book):
+    ContactFactory(book=book, home_mobile="+33612345678", work_mobile="+33756789012", name="A")
     ContactFactory(book=book, home_mobile="", home_phone="+33140000000", work_mobile="+33612345678")
-    ContactFactory(book=book, home_mobile="+33612345679")
+    ContactFactory(book=book, home_mobile="+33612345679", name="C")
     ContactFactory(book=BookFactory(account=book.account), home_mobile="+33699999999")
 
-    assert list(services.book_numbers(book, chunk=2)) == [
-        "+33612345678",
-        "+33756789012",
-        "+33612345679",
+    assert [(number, name) for number, name, *_ in services.book_contacts(book, chunk=2)] == [
+        ("+33612345678", "A"),
+        ("+33756789012", "A"),
+        ("+33612345679", "C"),
     ]
 
 
-def test_validation_processes_start_inside_a_daemonic_worker(book, settings, monkeypatch, caplog):
-    """Celery's prefork children are daemonic: multiprocessing would refuse the pool."""
+def test_validation_helpers_start_inside_a_daemonic_worker(book, settings, monkeypatch, caplog):
+    """Celery's prefork children are daemonic: multiprocessing would refuse them children. The
+    helpers are plain subprocesses, so a large import still uses every CPU there."""
     import multiprocessing
+    import subprocess
 
     settings.CONTACT_IMPORT_PROCESSES = 2
-    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
     lines = ["number"] + [f"+3361{i:07d}" for i in range(12_000)]
     imp = start(book, "\n".join(lines).encode())
 
@@ -203,6 +213,44 @@ def test_validation_processes_start_inside_a_daemonic_worker(book, settings, mon
     assert (imp.status, imp.imported) == ("done", 12_000)
     assert multiprocessing.current_process().daemon is True
     assert "inline" not in caplog.text
+    assert len(started) == 2 and [helper.returncode for helper in started] == [0, 0]
+
+
+def test_a_small_file_starts_no_helper(book, settings, monkeypatch):
+    import subprocess
+
+    settings.CONTACT_IMPORT_PROCESSES = 2
+    monkeypatch.setattr(subprocess, "Popen", None)  # any start would fail the import
+    imp = start(book, b"number\n+33612345678\n")
+
+    services.contact_import_run(imp.pk)
+
+    imp.refresh_from_db()
+    assert (imp.status, imp.imported) == ("done", 1)
+
+
+def test_a_helper_that_dies_fails_the_import_and_imports_nothing(book, settings, monkeypatch):
+    from addressbooks import validation
+
+    settings.CONTACT_IMPORT_PROCESSES = 2
+    real_submit = validation.HelperProcesses.submit
+
+    def submit(self, rows):
+        helper = self._helpers[self._turn]
+        helper.kill()  # as by the out-of-memory killer
+        helper.wait()
+        real_submit(self, rows)
+
+    monkeypatch.setattr(validation.HelperProcesses, "submit", submit)
+    lines = ["number"] + [f"+3361{i:07d}" for i in range(12_000)]
+    imp = start(book, "\n".join(lines).encode())
+
+    with pytest.raises(RuntimeError):
+        services.contact_import_run(imp.pk)
+
+    imp.refresh_from_db()
+    assert (imp.status, imp.failure, imp.imported) == ("error", "internal", 0)
+    assert not Contact.objects.filter(book=book).exists()
 
 
 def test_an_import_whose_worker_died_is_queued_again(book, django_capture_on_commit_callbacks):

@@ -176,7 +176,7 @@ def test_the_table_lists_the_account_lists(owner_client, account):
     response = owner_client.get(url("lists", account.name))
 
     assert response.status_code == 200
-    assert response.context["lists"] == [rlist]
+    assert response.context["items"] == [rlist]
     assert response.context["tab"] == "lists"
     assert "Number of contacts" in response.content.decode()
 

@@ -44,7 +44,7 @@ def test_list_shows_the_books_of_the_account_only(owner_client, account, book):
     response = owner_client.get(url("list", account.name))
 
     assert response.status_code == 200
-    assert [b.name for b in response.context["books"]] == ["Clients"]
+    assert [b.name for b in response.context["items"]] == ["Clients"]
     assert response.context["tab"] == "addressbooks"
 
 
