@@ -1,11 +1,12 @@
 """Benchmark messaging.encoding.count().
 
-Run from the repository root:  .venv/bin/python bench/encoding.py
-Times are CPU time (time.process_time) per call, averaged over many calls.
+Run from the repository root:  .venv/bin/python bench/encoding.py [--smoke]
+Times are CPU time (time.process_time) per call, averaged over many calls (--smoke: a few).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -65,6 +66,11 @@ def fmt(seconds: float) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smoke", action="store_true", help="a few calls: checks it runs")
+    args = parser.parse_args()
+    seconds = 0.01 if args.smoke else 0.3
+
     sentence = "Hello Marie, your appointment is confirmed for 10:30 at 12 rue de la Paix. "
     gsm_39015 = (sentence * (39015 // len(sentence) + 1))[:39015]
     gsm_1000 = gsm_39015[:1000]
@@ -90,10 +96,10 @@ def main() -> None:
     for label, text, with_naive in checks:
         result = count(text)
         assert list(result.parts) == naive_parts(text), label
-        fast = per_call(count, text)
+        fast = per_call(count, text, min_seconds=seconds)
         line = f"{label}: {fmt(fast)}/call"
         if with_naive:
-            slow = per_call(naive_parts, text, min_seconds=0.5)
+            slow = per_call(naive_parts, text, min_seconds=seconds * 5 / 3)
             line += f" (naive loop: {fmt(slow)}, {slow / fast:.1f}x)"
         line += f"  [{result.encoding}, {result.units} units, {result.segments} segments]"
         print(line)

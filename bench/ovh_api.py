@@ -4,7 +4,7 @@ Django's test client (in-process WSGI, no network), a throwaway SQLite database,
 middleware stack, signature checks and the per-key rate limiter (on a local-memory cache, limit
 raised so it never trips). Prints requests per second and ratios to the bare view.
 
-    .venv/bin/python bench/ovh_api.py [--seconds 3]
+    .venv/bin/python bench/ovh_api.py [--seconds 3] [--smoke]
 """
 
 import argparse
@@ -25,7 +25,10 @@ from django.test import Client, override_settings  # noqa: E402
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks it runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.seconds = 0.2
 
     from api import services as api_services
     from api.ovh import signature
@@ -77,7 +80,7 @@ def main():
             ),
         }
     base = results["bare hello view"]
-    print(f"Django test client, in-process, {args.seconds:.0f} s per case, SQLite, 1 process")
+    print(f"Django test client, in-process, {args.seconds:g} s per case, SQLite, 1 process")
     for name, rps in results.items():
         print(f"{name:45s} {rps:8.0f} req/s   {rps / base:6.1%} of bare view")
 
