@@ -228,13 +228,14 @@ def job_progress(job: SmsJob) -> dict:
         .values_list("status", "n")
     )
     total = sum(counts.values())
-    pending = counts.get("queued", 0) + counts.get("submitted", 0)
+    waiting = counts.get("queued", 0) + counts.get("submitting", 0)
+    pending = waiting + counts.get("submitted", 0)
     rows = [
         (value, label, counts.get(value, 0))
         for value, label in OutgoingMessage.Status.choices
         if counts.get(value, 0) or value in ("queued", "submitted", "delivered")
     ]
-    handled = total - counts.get("queued", 0)
+    handled = total - waiting
     return {
         "rows": rows,
         "total": total,

@@ -106,7 +106,7 @@ def _pending(account):
     """Messages not handed to the operator yet: OVHcloud's pending jobs."""
     return OutgoingMessage.objects.filter(
         account=account,
-        status=_Q.QUEUED,
+        status__in=(_Q.QUEUED, _Q.SUBMITTING),
         job__status__in=[SmsJob.Status.SCHEDULED, SmsJob.Status.QUEUED, SmsJob.Status.SENDING],
     )
 

@@ -19,6 +19,7 @@ _Q = OutgoingMessage.Status
 # OVHcloud's deliveryReceipt values are the SMSC's delivery report codes.
 DELIVERY_RECEIPT = {
     _Q.QUEUED: 0,  # nothing yet
+    _Q.SUBMITTING: 0,
     _Q.SUBMITTED: 8,  # accepted by the operator
     _Q.DELIVERED: 1,  # delivered to the phone
     _Q.UNDELIVERED: 2,  # the operator could not deliver it
@@ -29,6 +30,7 @@ DELIVERY_RECEIPT = {
 # ptt: 0 waiting or sent, 1 delivered, 2 not delivered, 3 expired, 4 failed, 5 STOP list.
 PTT = {
     _Q.QUEUED: 0,
+    _Q.SUBMITTING: 0,
     _Q.SUBMITTED: 0,
     _Q.DELIVERED: 1,
     _Q.UNDELIVERED: 2,
@@ -77,7 +79,9 @@ def outgoing_list(
 ):
     """Ids of sent messages, newest first (messages still pending are under /jobs)."""
     account = account_for(request, serviceName)
-    qs = OutgoingMessage.objects.filter(account=account).exclude(status=_Q.QUEUED)
+    qs = OutgoingMessage.objects.filter(account=account).exclude(
+        status__in=(_Q.QUEUED, _Q.SUBMITTING)  # not handed to the operator yet: under jobs
+    )
     qs = qs.exclude(error_code="CANCELLED")
     qs = between(qs, "created_at", date_from, date_to)
     if receiver:
