@@ -55,7 +55,8 @@ from django.core.files import File  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
-from django.urls import include, path, reverse  # noqa: E402
+from django.urls import include, reverse  # noqa: E402
+from django.urls import path as url_path  # noqa: E402
 
 import smspanel.urls  # noqa: E402
 from accounts import services as account_services  # noqa: E402
@@ -90,6 +91,16 @@ def generate(path: Path, n: int, seed: int = 1) -> dict:
             numbers += 1 + bool(work) + bool(home)
             out.write(f"Nom{i};Prénom{i % 97};Société {i % 13};{home};{mobile};;{work}\n")
     return {"numbers_per_line": numbers / n, "bytes": path.stat().st_size}
+
+
+def new_import(account, book_name: str, path: Path) -> ContactImport:
+    """A new book and an import of `path` into it, waiting for its task (as the upload leaves it)."""
+    book = AddressBook.objects.create(account=account, name=book_name)
+    imp = ContactImport(book=book, original_name=path.name)
+    with open(path, "rb") as f:
+        imp.file.save(path.name, File(f), save=False)
+    imp.save()
+    return imp
 
 
 def rss_mb() -> float:
@@ -155,11 +166,7 @@ def worker_run(account, path: Path, n: int):
         stdout=open(Path(VAR) / "worker.log", "w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        book = AddressBook.objects.create(account=account, name="Worker")
-        imp = ContactImport(book=book, original_name="contacts.csv")
-        with open(path, "rb") as f:
-            imp.file.save("contacts-worker.csv", File(f), save=False)
-        imp.save()
+        imp = new_import(account, "Worker", path)
         time.sleep(3)  # let the worker start
         t0 = time.perf_counter()
         contact_import.delay(imp.pk)
@@ -185,11 +192,7 @@ def xlsx_run(account, csv_path: Path, n: int) -> None:
                 break
             sheet.append(row)
     book_out.save(path)
-    book = AddressBook.objects.create(account=account, name="Excel")
-    imp = ContactImport(book=book, original_name="contacts.xlsx")
-    with open(path, "rb") as f:
-        imp.file.save("contacts.xlsx", File(f), save=False)
-    imp.save()
+    imp = new_import(account, "Excel", path)
     t0 = time.perf_counter()
     imp = services.contact_import_run(imp.pk)
     elapsed = time.perf_counter() - t0
@@ -229,11 +232,8 @@ def main():
     generate(sample, args.naive, seed=2)
 
     rss_before = rss_mb()
-    book = AddressBook.objects.create(account=account, name="Bench")
-    imp = ContactImport(book=book, original_name="contacts.csv")
-    with open(big, "rb") as f:
-        imp.file.save("contacts.csv", File(f), save=False)
-    imp.save()
+    imp = new_import(account, "Bench", big)
+    book = imp.book
     t0 = time.perf_counter()
     imp = services.contact_import_run(imp.pk)
     fast_s = time.perf_counter() - t0
@@ -263,7 +263,7 @@ def main():
     urls = types.ModuleType("bench_import_urls")
     urls.urlpatterns = [*smspanel.urls.urlpatterns]
     if not any(getattr(p, "namespace", None) == "addressbooks" for p in urls.urlpatterns):
-        urls.urlpatterns.append(path("", include("addressbooks.urls")))
+        urls.urlpatterns.append(url_path("", include("addressbooks.urls")))
     sys.modules[urls.__name__] = urls
     plain_static = override_settings(
         ROOT_URLCONF=urls.__name__,

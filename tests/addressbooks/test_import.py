@@ -22,6 +22,18 @@ def start(book, content: bytes, name="contacts.csv") -> ContactImport:
     return imp
 
 
+def numbers_file(book, count: int) -> ContactImport:
+    """An import of `count` different mobile numbers, one a line."""
+    lines = ["number"] + [f"+3361{i:07d}" for i in range(count)]
+    return start(book, "\n".join(lines).encode())
+
+
+def assert_nothing_imported(imp, book, failure: str) -> None:
+    imp.refresh_from_db()
+    assert (imp.status, imp.failure, imp.imported) == ("error", failure, 0)
+    assert not Contact.objects.filter(book=book).exists()
+
+
 @pytest.fixture
 def book(account):
     return BookFactory(account=account, name="Clients")
@@ -117,9 +129,7 @@ def test_a_bad_file_fails_with_a_reason_and_imports_nothing(book, content, code)
 
     services.contact_import_run(imp.pk)
 
-    imp.refresh_from_db()
-    assert (imp.status, imp.failure, imp.imported) == ("error", code, 0)
-    assert not Contact.objects.filter(book=book).exists()
+    assert_nothing_imported(imp, book, code)
 
 
 def test_all_or_nothing_when_the_insert_fails_half_way(book, monkeypatch):
@@ -134,15 +144,12 @@ def test_all_or_nothing_when_the_insert_fails_half_way(book, monkeypatch):
         real_insert(table, **kwargs)
 
     monkeypatch.setattr(bulk, "insert", failing_insert)
-    lines = ["number"] + [f"+3361{i:07d}" for i in range(1000)]
-    imp = start(book, "\n".join(lines).encode())
+    imp = numbers_file(book, 1000)
 
     with pytest.raises(RuntimeError):
         services.contact_import_run(imp.pk)
 
-    imp.refresh_from_db()
-    assert (imp.status, imp.failure, imp.imported) == ("error", "internal", 0)
-    assert not Contact.objects.filter(book=book).exists()
+    assert_nothing_imported(imp, book, "internal")
     assert AddressBook.objects.get(pk=book.pk).contacts_count == 0
 
 
@@ -204,8 +211,7 @@ def test_validation_helpers_start_inside_a_daemonic_worker(book, settings, monke
         return started[-1]
 
     monkeypatch.setattr(subprocess, "Popen", popen)
-    lines = ["number"] + [f"+3361{i:07d}" for i in range(12_000)]
-    imp = start(book, "\n".join(lines).encode())
+    imp = numbers_file(book, 12_000)
 
     services.contact_import_run(imp.pk)
 
@@ -242,15 +248,12 @@ def test_a_helper_that_dies_fails_the_import_and_imports_nothing(book, settings,
         real_submit(self, rows)
 
     monkeypatch.setattr(validation.HelperProcesses, "submit", submit)
-    lines = ["number"] + [f"+3361{i:07d}" for i in range(12_000)]
-    imp = start(book, "\n".join(lines).encode())
+    imp = numbers_file(book, 12_000)
 
     with pytest.raises(RuntimeError):
         services.contact_import_run(imp.pk)
 
-    imp.refresh_from_db()
-    assert (imp.status, imp.failure, imp.imported) == ("error", "internal", 0)
-    assert not Contact.objects.filter(book=book).exists()
+    assert_nothing_imported(imp, book, "internal")
 
 
 def test_an_import_whose_worker_died_is_queued_again(book, django_capture_on_commit_callbacks):
