@@ -178,6 +178,7 @@ class Rig:
         self.beat: subprocess.Popen | None = None
         self.starts = {"worker": 0, "beat": 0}
         self.events: list[str] = []
+        self.web_stderr = ""  # the last web command's log
         self.t0 = time.monotonic()
 
     def note(self, event: str) -> None:
@@ -248,6 +249,7 @@ class Rig:
             timeout=timeout,
         )
         assert done.returncode == 0, f"web process failed ({args}):\n{done.stderr[-4000:]}"
+        self.web_stderr = done.stderr
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def diagnosis(self) -> str:
