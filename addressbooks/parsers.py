@@ -239,7 +239,10 @@ class SpreadsheetFile:
 
 
 def _open_sheet(binary: BinaryIO, kind: str):
-    """(iterator of (row number, cells), close function) for the workbook's first sheet."""
+    """(iterator of (row number, cells), close function) for the workbook's first sheet.
+
+    openpyxl and xlrd are imported here, on the first workbook, not with this module: every web
+    and worker process reads this module, and the two take ~150 ms to import."""
     if kind == "xlsx":
         import openpyxl
 
@@ -257,15 +260,14 @@ def _open_sheet(binary: BinaryIO, kind: str):
     book = xlrd.open_workbook(file_contents=binary.read(), on_demand=True)
     sheet = book.sheet_by_index(0)
     rows = (
-        (number + 1, [_xls_value(cell, book.datemode) for cell in sheet.row(number)])
+        (number + 1, [_xls_value(xlrd, cell, book.datemode) for cell in sheet.row(number)])
         for number in range(sheet.nrows)
     )
     return rows, book.release_resources
 
 
-def _xls_value(cell, datemode):
-    import xlrd
-
+def _xls_value(xlrd, cell, datemode):
+    """A cell's value as openpyxl gives it (a date as a datetime, nothing as None)."""
     if cell.ctype == xlrd.XL_CELL_DATE:
         return xlrd.xldate.xldate_as_datetime(cell.value, datemode)
     if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
