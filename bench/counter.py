@@ -187,16 +187,17 @@ def main():
                 time.sleep(0.1)
         # The server signs this session in (not an anonymous redirect) and checks the account.
         call(f"/sms/{account.name}/hello/", None, f"hello {account.name}")
-        # As a browser: the compose page sets the CSRF cookie, htmx sends it back in a header.
+        # As a browser: a page sets the CSRF cookie, htmx sends the token back in a header.
         page = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-        page.request("GET", f"/sms/{account.name}/send/", headers=headers)
+        page.request("GET", "/csrf/", headers=headers)
+        answer = page.getresponse()
         cookies = SimpleCookie()
-        for value in page.getresponse().headers.get_all("Set-Cookie") or []:
+        for value in answer.headers.get_all("Set-Cookie") or []:
             cookies.load(value)
+        headers["X-CSRFToken"] = answer.read().decode()
         page.close()
-        csrf = cookies[settings.CSRF_COOKIE_NAME].value
-        headers["Cookie"] += f"; {settings.CSRF_COOKIE_NAME}={csrf}"
-        headers["X-CSRFToken"] = csrf
+        csrf_cookie = cookies[settings.CSRF_COOKIE_NAME].value
+        headers["Cookie"] += f"; {settings.CSRF_COOKIE_NAME}={csrf_cookie}"
         call(counter_url, typing, 'data-testid="segments">7<')
         call(counter_url, estimate, 'data-testid="estimate-recipients">10<')
         cases = {
