@@ -21,7 +21,7 @@ PROJECT_MODULES_APPS_MAY_IMPORT = {"smspanel.embedded_redis"}
 
 MAX_LINES = 600
 # Being split right now; this list only ever shrinks.
-TOO_LONG_FOR_NOW = {"messaging/services.py"}
+TOO_LONG_FOR_NOW: set[str] = set()
 
 
 def app_modules():
