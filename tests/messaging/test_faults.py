@@ -131,6 +131,10 @@ def check(outcome: dict, *, name: str, rig: Rig, timeline: Timeline, took: float
         Decimal(outcome["credits_kept"]) + Decimal(outcome["refunded"])
     ), outcome
     assert Decimal(outcome["refunded"]) == Decimal(outcome["credits_of_refunded_messages"])
+    # Beat is never killed and reconnects by itself. The worker may not: kombu's Redis
+    # transport can die ("Unrecoverable error") when the broker goes while a task is
+    # unacknowledged; supervise() starts it again, as docker-compose's restart policy would.
+    assert rig.starts["beat"] == 1, rig.events
 
 
 def test_a_worker_killed_twice_mid_send_loses_nothing_and_sends_nothing_twice(rig, request):
