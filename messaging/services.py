@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from accounts.models import DestinationRate, SmsAccount
+from accounts.models import SmsAccount
 from accounts.services import InsufficientCredits, credits_debit, credits_refund
 from core import recipients as rcpt
 from senders.models import Sender
 
-from . import dispatch, personalize
+from . import dispatch, personalize, selectors
 from .encoding import SmsCount, count
 from .models import OutgoingMessage, PendingRecipients, SmsJob, StopListEntry
 from .schedule import next_commercial_window
@@ -39,14 +39,6 @@ class Estimate:
         return self.credits_after < 0
 
 
-def rates_for(regions) -> dict[str, Decimal]:
-    return dict(
-        DestinationRate.objects.filter(country__in=set(regions)).values_list(
-            "country", "credits_per_segment"
-        )
-    )
-
-
 def estimate_build(
     *,
     account: SmsAccount,
@@ -57,14 +49,9 @@ def estimate_build(
 ) -> Estimate:
     """What sending would cost, per destination rate; with personalisation fields, each
     recipient's own text is counted and the estimate shows the longest."""
-    rates = rates_for(r.region for r in parsed.valid) if parsed.valid else {}
-    invalid = list(parsed.invalid)
-    served = []
-    for recipient in parsed.valid:
-        if recipient.region in rates:
-            served.append(recipient)
-        else:
-            invalid.append((recipient.number, "no_rate"))
+    split = selectors.recipients_served(parsed.valid)
+    rates, served = split.rates, split.recipients
+    invalid = [*parsed.invalid, *(tuple(u) for u in split.unserved)]
     if message and personalize.has_fields(message) and served:
         _texts, parts, sms = _texts_and_parts(message, served, stop_clause=stop_clause)
     else:
@@ -128,14 +115,9 @@ def job_submit(
         raise SendError(_("This sender is not enabled on this account."))
     if not message:
         raise SendError(_("The message is empty."))
-    rates = rates_for({r.region for r in parsed.valid})
-    invalid = [[raw, reason] for raw, reason in parsed.invalid]
-    served = []
-    for recipient in parsed.valid:
-        if recipient.region in rates:
-            served.append(recipient)
-        else:
-            invalid.append([recipient.number, "no_rate"])
+    split = selectors.recipients_served(parsed.valid)
+    rates, served = split.rates, split.recipients
+    invalid = [[raw, reason] for raw, reason in parsed.invalid] + split.unserved
     stopped = _stoplisted(account, [r.number for r in served])
     sendable = [r for r in served if r.number not in stopped]
     if not sendable:
