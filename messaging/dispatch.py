@@ -27,21 +27,18 @@ from __future__ import annotations
 import logging
 import random
 import time
-import uuid
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import SmsAccount
-from accounts.services import credits_refund
 from core import bulk
 
-from . import tasks
+from . import reports, tasks
 from .encoding import STOP_CLAUSE
+from .ledger import db_datetime, messages_fail
 from .models import OutgoingMessage, PendingRecipients, SmsJob
 from .operator import OutboundSms, SubmitResult, get_operator
 
@@ -56,12 +53,6 @@ RETRY_DELAYS = (timedelta(minutes=5), timedelta(minutes=10))
 def lease() -> timedelta:
     """How long a claim lasts: a dispatcher that has not answered by then is presumed dead."""
     return timedelta(seconds=settings.DISPATCH["LEASE_SECONDS"])
-
-
-def db_datetime(value: datetime):
-    """Datetimes in raw SQL go through the backend's adapter, as the ORM's do (SQLite stores
-    naive UTC text; a Python datetime with an offset would not compare with it)."""
-    return connection.ops.adapt_datetimefield_value(value)
 
 
 # --- Jobs ------------------------------------------------------------------------------------
@@ -241,6 +232,10 @@ def results_record(results: list[SubmitResult], *, attempts: dict[int, int]) -> 
         messages_fail(
             failures=failed, status=_Q.FAILED, from_statuses=(_Q.SUBMITTING,), claims=attempts
         )
+    if accepted:
+        # The operator may have reported before this record landed (a fast handset, or a
+        # claim taken over after a crash): apply what was kept for these messages now.
+        reports.unmatched_reports_apply(operator_ids=[a[0] for a in accepted])
 
 
 # The columns messages_insert() writes, in the order of its rows.
@@ -277,51 +272,6 @@ def messages_insert(
         db_datetime(due) if due else None,
     )
     bulk.insert(OutgoingMessage, fields=_INSERT_FIELDS, rows=[head + row for row in rows])
-
-
-def messages_fail(
-    *,
-    failures: list[tuple[int, str]],
-    status: str,
-    from_statuses,
-    claims: dict[int, int] | None = None,
-) -> int:
-    """Move messages to a refunded final state and give their credits back, exactly once.
-
-    The state change and the refund commit together, and only messages still in
-    `from_statuses` move: a second call for the same messages finds nothing to refund.
-    With `claims` (message id → attempts), only messages still under that claim move.
-    """
-    codes = dict(failures)
-    moved = 0
-    with transaction.atomic():
-        rows = list(
-            OutgoingMessage.objects.select_for_update()
-            .filter(id__in=list(codes), status__in=from_statuses)
-            .values_list("id", "job_id", "account_id", "credits", "attempts")
-        )
-        if claims is not None:
-            rows = [r for r in rows if claims.get(r[0]) == r[4]]
-        if not rows:
-            return 0
-        bulk.update(
-            OutgoingMessage,
-            fields=("status", "error_code"),
-            rows=[(status, codes[pk][:32], pk) for pk, *_ in rows],
-        )
-        by_job: dict[tuple[int, int], Decimal] = {}
-        for _pk, job_id, account_id, credits, _claim in rows:
-            by_job[(job_id, account_id)] = by_job.get((job_id, account_id), Decimal("0")) + credits
-        for (job_id, account_id), amount in by_job.items():
-            if amount > 0:
-                credits_refund(
-                    account=SmsAccount(pk=account_id),
-                    amount=amount,
-                    key=f"job:{job_id}:refund:{status}:{uuid.uuid4()}",
-                    reason=f"#{job_id}",
-                )
-        moved = len(rows)
-    return moved
 
 
 class StageClock:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from core import bulk
 
 from . import webhooks
-from .dispatch import db_datetime, messages_fail
+from .ledger import db_datetime, messages_fail
 from .models import IncomingMessage, OutgoingMessage, SmsJob, StopListEntry, UnmatchedReport
 
 _Q = OutgoingMessage.Status

@@ -82,10 +82,8 @@ class TestEarlyReports:
         assert unknown == {operator_id}
         assert UnmatchedReport.objects.filter(operator_id=operator_id).count() == 1
 
-        dispatch.batch_submit(rows=[row])
-        assert OutgoingMessage.objects.get(pk=row[0]).status == Q.SUBMITTED
+        dispatch.batch_submit(rows=[row])  # recording the submission applies it
 
-        assert received.unmatched_reports_apply() == 1  # the reports sweep
         message = OutgoingMessage.objects.get(pk=row[0])
         assert message.status == Q.DELIVERED
         assert not UnmatchedReport.objects.exists()
@@ -99,11 +97,30 @@ class TestEarlyReports:
         assert not IncomingMessage.objects.exists()
 
         dispatch.batch_submit(rows=[row])
-        assert received.unmatched_reports_apply() == 1
 
         [incoming] = IncomingMessage.objects.all()
         assert incoming.text == "STOP" and incoming.outgoing_id == row[0]
         assert account.stop_list.filter(number=A).exists()
+
+    def test_the_sweep_applies_what_the_record_could_not_see(
+        self, account, owner, scripted_operator
+    ):
+        """A report stored while the record was committing (both transactions open at once):
+        the periodic sweep applies it."""
+        job, row = self._claimed(account, owner)
+        dispatch.batch_submit(rows=[row])
+        message = OutgoingMessage.objects.get(pk=row[0])
+        UnmatchedReport.objects.create(
+            kind="report",
+            operator_id=message.operator_id,
+            payload={"operator_id": message.operator_id, "status": "delivered"},
+            received_at=timezone.now(),
+        )
+
+        assert received.unmatched_reports_apply() == 1
+
+        message.refresh_from_db()
+        assert message.status == Q.DELIVERED
 
     def test_a_report_for_no_message_stays_for_staff(self, account, owner):
         received.delivery_reports_receive(

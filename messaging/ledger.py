@@ -1,0 +1,67 @@
+"""Messages and money: the one way a message reaches a refunded final state.
+
+Lower than dispatch and reports, which both use it.
+"""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection, transaction
+
+from accounts.models import SmsAccount
+from accounts.services import credits_refund
+from core import bulk
+
+from .models import OutgoingMessage
+
+
+def db_datetime(value: datetime):
+    """Datetimes in raw SQL go through the backend's adapter, as the ORM's do (SQLite stores
+    naive UTC text; a Python datetime with an offset would not compare with it)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def messages_fail(
+    *,
+    failures: list[tuple[int, str]],
+    status: str,
+    from_statuses,
+    claims: dict[int, int] | None = None,
+) -> int:
+    """Move messages to a refunded final state and give their credits back, exactly once.
+
+    The state change and the refund commit together, and only messages still in
+    `from_statuses` move: a second call for the same messages finds nothing to refund.
+    With `claims` (message id → attempts), only messages still under that claim move.
+    """
+    codes = dict(failures)
+    moved = 0
+    with transaction.atomic():
+        rows = list(
+            OutgoingMessage.objects.select_for_update()
+            .filter(id__in=list(codes), status__in=from_statuses)
+            .values_list("id", "job_id", "account_id", "credits", "attempts")
+        )
+        if claims is not None:
+            rows = [r for r in rows if claims.get(r[0]) == r[4]]
+        if not rows:
+            return 0
+        bulk.update(
+            OutgoingMessage,
+            fields=("status", "error_code"),
+            rows=[(status, codes[pk][:32], pk) for pk, *_ in rows],
+        )
+        by_job: dict[tuple[int, int], Decimal] = {}
+        for _pk, job_id, account_id, credits, _claim in rows:
+            by_job[(job_id, account_id)] = by_job.get((job_id, account_id), Decimal("0")) + credits
+        for (job_id, account_id), amount in by_job.items():
+            if amount > 0:
+                credits_refund(
+                    account=SmsAccount(pk=account_id),
+                    amount=amount,
+                    key=f"job:{job_id}:refund:{status}:{uuid.uuid4()}",
+                    reason=f"#{job_id}",
+                )
+        moved = len(rows)
+    return moved
