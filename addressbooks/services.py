@@ -194,8 +194,17 @@ def import_start(*, book: AddressBook, upload) -> ContactImport:
     imp = ContactImport(book=book, original_name=upload.name[:255])
     imp.file.save(upload.name, upload, save=False)
     imp.save()
-    transaction.on_commit(lambda: contact_import.delay(imp.pk))
+    transaction.on_commit(lambda: _enqueue(imp.pk))
     return imp
+
+
+def _enqueue(import_id: int) -> None:
+    """Queue the import's task; the import row is the record, so a broker that is down only
+    delays it to the recovery beat (imports_recover_stale), it never fails the upload."""
+    try:
+        contact_import.delay(import_id)
+    except Exception:  # noqa: BLE001 - any broker failure; the beat queues it again
+        log.warning("import %s: broker unavailable, queued by the next recovery", import_id)
 
 
 def normalise_number(raw: str, field: str, region: str) -> str:
@@ -382,22 +391,28 @@ def contact_import_run(import_id: int) -> ContactImport:
 
 # An import reports progress every few seconds; this long without news, its worker is gone.
 STALE_AFTER = timedelta(minutes=10)
+# Waiting longer than this without a worker taking it, its task is presumed lost.
+WAITING_TOO_LONG = timedelta(minutes=2)
 
 
 def imports_recover_stale(*, now=None) -> list[int]:
-    """Queue again the imports whose worker died (beat). Safe: nothing of an import is
-    written before its final transaction, which also marks it done."""
+    """Queue again the imports whose worker died, and those whose task never came (broker
+    down or restarted empty) (beat). Safe: a second task for one import returns at once, and
+    nothing of an import is written before its final transaction, which also marks it done."""
     now = now or timezone.now()
-    ids = list(
-        ContactImport.objects.filter(
-            status=ContactImport.Status.DOING, heartbeat_at__lt=now - STALE_AFTER
-        ).values_list("id", flat=True)
+    stale = ContactImport.objects.filter(
+        status=ContactImport.Status.DOING, heartbeat_at__lt=now - STALE_AFTER
     )
+    ids = list(stale.values_list("id", flat=True))
     for import_id in ids:
-        if ContactImport.objects.filter(
-            pk=import_id, status=ContactImport.Status.DOING, heartbeat_at__lt=now - STALE_AFTER
-        ).update(status=ContactImport.Status.TODO):
-            transaction.on_commit(lambda import_id=import_id: contact_import.delay(import_id))
+        if stale.filter(pk=import_id).update(status=ContactImport.Status.TODO):
+            transaction.on_commit(lambda import_id=import_id: _enqueue(import_id))
+    waiting = ContactImport.objects.filter(
+        status=ContactImport.Status.TODO, created_at__lt=now - WAITING_TOO_LONG
+    ).exclude(pk__in=ids)
+    for import_id in waiting.values_list("id", flat=True):
+        ids.append(import_id)
+        transaction.on_commit(lambda import_id=import_id: _enqueue(import_id))
     return ids
 
 

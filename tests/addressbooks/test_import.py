@@ -283,3 +283,42 @@ def test_an_import_whose_worker_died_is_queued_again(book, django_capture_on_com
     stale.refresh_from_db()
     alive.refresh_from_db()
     assert (stale.status, alive.status) == ("todo", "doing")
+
+
+@pytest.mark.django_db
+def test_an_import_whose_task_never_came_is_queued_again(book, django_capture_on_commit_callbacks):
+    """The broker was down at upload, or restarted empty before a worker took the task: the
+    import row is the record, and the recovery beat queues it again."""
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from addressbooks.models import ContactImport
+
+    lost = ContactImport.objects.create(
+        book=book, original_name="a.csv", created_at=timezone.now() - timedelta(minutes=3)
+    )
+    fresh = ContactImport.objects.create(book=book, original_name="b.csv")
+    with mock.patch("addressbooks.tasks.contact_import.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.imports_recover_stale() == [lost.pk]
+    delay.assert_called_once_with(lost.pk)
+    assert fresh.pk != lost.pk
+
+
+@pytest.mark.django_db
+def test_an_upload_while_the_broker_is_down_is_kept(book, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("c.csv", b"number\n+33612345678\n")
+    with mock.patch(
+        "addressbooks.tasks.contact_import.delay", side_effect=ConnectionRefusedError
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            imp = services.import_start(book=book, upload=upload)  # no error for the person
+
+    imp.refresh_from_db()
+    assert imp.status == "todo"
