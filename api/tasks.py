@@ -1,11 +1,12 @@
-"""Celery tasks of the API: thin, safe to run twice."""
+"""Celery tasks of the API: thin, safe to run twice (they import services in their body, as
+every app's tasks do)."""
 
 from celery import shared_task
-
-from . import services
 
 
 @shared_task(ignore_result=True)
 def purge() -> int:
     """Expired documents and credentials nobody validated."""
+    from . import services
+
     return services.documents_purge() + services.pending_credentials_purge()
