@@ -1,5 +1,7 @@
 """The recipient list pages (« Listes de destinataires »), under sms/<service>/lists/."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -144,22 +146,18 @@ def list_clean(request: HttpRequest, slot: int):
 def list_delete(request: HttpRequest, slot: int):
     account = request.account
     rlist = _list_for(request, slot)
-    name = rlist.description
-
-    def delete() -> str:
-        lists.list_delete(rlist)
-        return _("The list %(name)s was deleted.") % {"name": name}
-
     index = reverse("addressbooks:lists", args=[account.name])
     context = {
         "account": account,
         "tab": TAB,
         "title": _("Delete a list"),
-        "question": _("Delete the list %(name)s?") % {"name": name},
+        "question": _("Delete the list %(name)s?") % {"name": rlist.description},
         "count": rlist.records,
         "cancel_url": index,
     }
     return confirm_delete(
-        request, template="addressbooks/delete.html", context=context, delete=delete,
+        request, template="addressbooks/delete.html", context=context,
+        delete=partial(lists.list_delete, rlist),
+        deleted_message=_("The list %(name)s was deleted.") % {"name": rlist.description},
         done_url=index,
     )  # fmt: skip

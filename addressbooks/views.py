@@ -1,5 +1,6 @@
 import csv
 import io
+from functools import partial
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -120,23 +121,20 @@ def book_rename(request: HttpRequest, book_id: int):
 def book_delete(request: HttpRequest, book_id: int):
     account = request.account
     book = _book_for(request, book_id)
-    name = book.name
-
-    def delete() -> str:
-        services.book_delete(book)
-        return _("The address book %(name)s and its contacts were deleted.") % {"name": name}
-
     index = reverse("addressbooks:list", args=[account.name])
     context = {
         "account": account,
         "tab": TAB,
         "title": _("Delete an address book"),
-        "question": _("Delete the address book %(name)s?") % {"name": name},
+        "question": _("Delete the address book %(name)s?") % {"name": book.name},
         "count": book.contacts_count,
         "cancel_url": index,
     }
     return confirm_delete(
-        request, template="addressbooks/delete.html", context=context, delete=delete,
+        request, template="addressbooks/delete.html", context=context,
+        delete=partial(services.book_delete, book),
+        deleted_message=_("The address book %(name)s and its contacts were deleted.")
+        % {"name": book.name},
         done_url=index,
     )  # fmt: skip
 

@@ -12,19 +12,20 @@ def confirm_delete(
     *,
     template: str,
     context: dict,
-    delete: Callable[[], str],
+    delete: Callable[[], object],
+    deleted_message: str,
     done_url: str,
     refusals: tuple[type[Exception], ...] = (),
 ) -> HttpResponse:
     """A confirm-then-delete page. GET renders the question (`template` with `context`); POST
-    calls `delete()`, shows the message it returns, or the text of one of the `refusals` it
-    raises as an error, and redirects to `done_url`. The view checks access and methods."""
+    calls `delete()` and shows `deleted_message`, or the text of one of the `refusals` it
+    raises as an error, then redirects to `done_url`. The view checks access and methods."""
     if request.method != "POST":
         return render(request, template, context)
     try:
-        message = delete()
+        delete()
     except refusals as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, message)
+        messages.success(request, deleted_message)
     return redirect(done_url)

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest
@@ -229,11 +231,6 @@ def sender_toggle(request: HttpRequest, sender_id: int):
 def sender_delete(request: HttpRequest, sender_id: int):
     account = request.account
     sender = _sender_for(request, sender_id)
-
-    def delete() -> str:
-        services.sender_delete(sender)
-        return _("The sender %(sender)s was deleted.") % {"sender": sender.sender}
-
     return confirm_delete(
         request,
         template="senders/delete.html",
@@ -243,7 +240,8 @@ def sender_delete(request: HttpRequest, sender_id: int):
             "in_use": sender.has_pending_jobs(),
             "tab": "senders",
         },
-        delete=delete,
+        delete=partial(services.sender_delete, sender),
+        deleted_message=_("The sender %(sender)s was deleted.") % {"sender": sender.sender},
         done_url=_list_url(account),
         refusals=(services.SenderInUse,),
     )
