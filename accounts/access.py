@@ -3,9 +3,9 @@
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
-from .models import SmsAccount
+from .models import Membership, SmsAccount
 
 
 def account_view(view):
@@ -15,11 +15,14 @@ def account_view(view):
     @login_required
     @wraps(view)
     def wrapper(request, service, *args, **kwargs):
-        # One query: the membership joined with its account. Read through the user's related
-        # manager, so membership.user is request.user itself rather than another copy.
-        membership = get_object_or_404(
-            request.user.memberships.select_related("account"), account__name=service
-        )
+        # One query: the membership (one per user and account) joined with its account.
+        try:
+            membership = Membership.objects.select_related("account").get(
+                user=request.user, account__name=service
+            )
+        except Membership.DoesNotExist:
+            raise Http404("No such SMS account") from None
+        membership.user = request.user  # the signed-in user, already loaded: no second read
         request.account: SmsAccount = membership.account
         request.membership = membership
         return view(request, *args, **kwargs)
