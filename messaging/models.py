@@ -132,7 +132,7 @@ class OutgoingMessage(models.Model):
         QUEUED = "queued", _("Pending")
         # Claimed by a dispatcher, which may be talking to the operator right now; the claim
         # (lease) lasts until next_attempt_at, after which another dispatcher takes it over.
-        SUBMITTING = "submitting", _("Sending")
+        SUBMITTING = "submitting", pgettext_lazy("message status", "Being sent")
         # Accepted by the operator, waiting for the delivery report.
         SUBMITTED = "submitted", _("Sent")
         # The handset received it.

@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='outgoingmessage',
             name='status',
-            field=models.CharField(choices=[('queued', 'Pending'), ('submitting', 'Sending'), ('submitted', 'Sent'), ('delivered', 'Delivered'), ('undelivered', 'Not delivered'), ('failed', 'Failed'), ('expired', 'Expired'), ('stoplisted', 'STOP list')], max_length=12, verbose_name='status'),
+            field=models.CharField(choices=[('queued', 'Pending'), ('submitting', 'Being sent'), ('submitted', 'Sent'), ('delivered', 'Delivered'), ('undelivered', 'Not delivered'), ('failed', 'Failed'), ('expired', 'Expired'), ('stoplisted', 'STOP list')], max_length=12, verbose_name='status'),
         ),
         migrations.AddIndex(
             model_name='outgoingmessage',
