@@ -5,6 +5,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyModelAdmin
+
 from . import services
 from .forms import StaffCreditForm
 from .models import CreditMovement, DestinationRate, Membership, SmsAccount, User
@@ -132,7 +134,7 @@ class SmsAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(CreditMovement)
-class CreditMovementAdmin(admin.ModelAdmin):
+class CreditMovementAdmin(ReadOnlyModelAdmin):
     """The ledger is append-only: staff read it here and change it through "Credit or adjust"."""
 
     list_display = [
@@ -148,15 +150,6 @@ class CreditMovementAdmin(admin.ModelAdmin):
     search_fields = ["account__name", "key", "reason"]
     list_select_related = ["account", "created_by"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DestinationRate)

@@ -6,23 +6,14 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 
+from core.admin import ReadOnlyModelAdmin
+
 from . import dispatch
 from .models import OutgoingMessage, SmsJob, UnmatchedReport
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(SmsJob)
-class SmsJobAdmin(ReadOnlyAdmin):
+class SmsJobAdmin(ReadOnlyModelAdmin):
     list_display = ["id", "account", "status", "recipients_count", "credits", "created_at"]
     list_filter = ["status"]
     search_fields = ["account__name"]
@@ -50,7 +41,7 @@ class SmsJobAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutgoingMessage)
-class OutgoingMessageAdmin(ReadOnlyAdmin):
+class OutgoingMessageAdmin(ReadOnlyModelAdmin):
     list_display = ["id", "job_id", "receiver", "status", "attempts", "operator_id", "created_at"]
     list_filter = ["status"]
     search_fields = ["=receiver", "=operator_id"]
@@ -58,7 +49,7 @@ class OutgoingMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(UnmatchedReport)
-class UnmatchedReportAdmin(ReadOnlyAdmin):
+class UnmatchedReportAdmin(ReadOnlyModelAdmin):
     list_display = ["id", "kind", "operator_id", "received_at"]
     list_filter = ["kind"]
     search_fields = ["=operator_id"]
