@@ -56,7 +56,7 @@ from accounts import services as account_services  # noqa: E402
 from accounts.models import User  # noqa: E402
 from core import recipients  # noqa: E402
 from messaging import dispatch, services  # noqa: E402
-from messaging.models import OutgoingMessage, SmsJob  # noqa: E402
+from messaging.models import OutgoingMessage, PendingRecipients, SmsJob  # noqa: E402
 from messaging.operator.simulated import deliver_due_events  # noqa: E402
 
 
@@ -166,10 +166,11 @@ def main():
             scheduled_at=timezone.now() + timezone.timedelta(days=1),
         )
         # Write its rows now without making them due: no pump may take them.
-        SmsJob.objects.filter(pk=naive_job.pk).update(status="queued")
-        dispatch.job_start_next()
+        pending = PendingRecipients.objects.get(job=naive_job)
+        dispatch.messages_insert(job=naive_job, rows=[tuple(r) for r in pending.rows], due=None)
+        pending.delete()
+        SmsJob.objects.filter(pk=naive_job.pk).update(status="sending")
         naive_msgs = OutgoingMessage.objects.filter(job=naive_job)
-        naive_msgs.update(next_attempt_at=None)
         ids = list(naive_msgs.values_list("id", flat=True))
         n0 = time.perf_counter()
         for pk in ids:

@@ -45,7 +45,8 @@ from .operator import OutboundSms, SubmitResult, get_operator
 logger = logging.getLogger(__name__)
 
 _Q = OutgoingMessage.Status
-BATCH_SIZE = 500
+# Messages per claim: each batch is one claim, one operator call and one record.
+BATCH_SIZE = int(getattr(settings, "DISPATCH", {}).get("BATCH", 500))
 # Transient errors: wait this long before each retry; after the last, the message fails.
 RETRY_DELAYS = (timedelta(minutes=5), timedelta(minutes=10))
 
@@ -67,35 +68,68 @@ def jobs_release_due(*, now: datetime | None = None) -> int:
 
 
 def job_start_next(*, now: datetime | None = None) -> int | None:
-    """Start one queued job: write its pending message rows, make its messages due, mark it
-    sending — in one transaction, so a crash leaves it queued for the next pump."""
+    """Start one queued job: make its message rows due and mark it sending, in one
+    transaction (a crash leaves it queued). A big job's rows are written afterwards, a chunk at
+    a time, by job_expand_next."""
     now = now or timezone.now()
     with transaction.atomic():
         queued = SmsJob.objects.filter(status=SmsJob.Status.QUEUED).order_by("id")
         if connection.features.has_select_for_update_skip_locked:
             queued = queued.select_for_update(skip_locked=True)
-        job = queued.only("id", "account_id", "created_at").first()
+        job = queued.only("id").first()
         if job is None:
             return None
-        pending = PendingRecipients.objects.filter(job_id=job.pk).first()
-        if pending is not None:
-            messages_insert(job=job, rows=[tuple(r) for r in pending.rows], due=now)
-            pending.delete()
         OutgoingMessage.objects.filter(
             job_id=job.pk, status=_Q.QUEUED, next_attempt_at__isnull=True
         ).update(next_attempt_at=now)
         SmsJob.objects.filter(pk=job.pk).update(status=SmsJob.Status.SENDING, started_at=now)
     job_finish_if_complete(job.pk)  # a job whose every recipient was STOP-listed
-    # Pumps that found nothing due while this job was being written have ended: call them
-    # back so its batches are shared.
+    # Pumps that found nothing due while this job was queued have ended: call them back so
+    # its batches are shared.
     wake_on_commit()
     return job.pk
+
+
+# Message rows written per transaction when a big job starts: small enough that claims by
+# other dispatchers interleave (SQLite has one writer), large enough to stay set-based.
+EXPAND_CHUNK = 10_000
+
+
+def job_expand_next(*, now: datetime, decoded: dict | None = None) -> bool:
+    """Write the next chunk of a started job's pending recipients as due messages; False when
+    no job has any left. `decoded` keeps each job's recipient list between calls (a pump reads
+    the JSON once, not once per chunk)."""
+    decoded = {} if decoded is None else decoded
+    with transaction.atomic():
+        pending = PendingRecipients.objects.filter(job__status=SmsJob.Status.SENDING)
+        if connection.features.has_select_for_update_skip_locked:
+            pending = pending.select_for_update(skip_locked=True, of=("self",))
+        current = pending.order_by("job_id").values_list("job_id", "written").first()
+        if current is None:
+            return False
+        job_id, written = current
+        if job_id not in decoded:
+            decoded[job_id] = PendingRecipients.objects.values_list("rows", flat=True).get(
+                pk=job_id
+            )
+        rows = decoded[job_id]
+        chunk = rows[written : written + EXPAND_CHUNK]
+        job = SmsJob.objects.only("id", "account_id", "created_at").get(pk=job_id)
+        messages_insert(job=job, rows=[tuple(r) for r in chunk], due=now)
+        if written + len(chunk) >= len(rows):
+            PendingRecipients.objects.filter(pk=job_id).delete()
+            decoded.pop(job_id, None)
+        else:
+            PendingRecipients.objects.filter(pk=job_id).update(written=written + len(chunk))
+    if not written:
+        wake_on_commit()  # the first chunk is due: call the other pumps
+    return True
 
 
 def job_finish_if_complete(job_id: int) -> bool:
     if OutgoingMessage.objects.filter(
         job_id=job_id, status__in=(_Q.QUEUED, _Q.SUBMITTING)
-    ).exists():
+    ).exists() or PendingRecipients.objects.filter(job_id=job_id).exists():
         return False
     return bool(
         SmsJob.objects.filter(pk=job_id, status=SmsJob.Status.SENDING).update(
@@ -303,6 +337,7 @@ def _pump(*, now=None, budget=None, slot="") -> tuple[int, bool]:
     handed = 0
     clock = StageClock()
     more = True
+    decoded: dict = {}
     while more:
         if time.monotonic() >= deadline:
             break
@@ -311,9 +346,11 @@ def _pump(*, now=None, budget=None, slot="") -> tuple[int, bool]:
         clock.lap("start")
         if started is not None:
             continue
+        expanded = job_expand_next(now=moment, decoded=decoded)
+        clock.lap("expand")
         rows = messages_claim(now=moment)
         clock.lap("claim")
-        more = bool(rows)
+        more = bool(rows) or expanded
         if rows:
             batch_submit(rows=rows, jobs=jobs, clock=clock)
             handed += len(rows)

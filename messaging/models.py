@@ -118,6 +118,9 @@ class PendingRecipients(models.Model):
     )
     # [receiver, country, source, parts, text, credits, status] per recipient
     rows = models.JSONField()
+    # How many of them are message rows already: dispatchers write them a chunk at a time
+    # (each chunk and this count in one transaction), submitting earlier chunks meanwhile.
+    written = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return f"recipients of job {self.job_id}"

@@ -58,3 +58,29 @@ def test_cancelling_a_big_planned_job_refunds_it_whole(big_account, owner):
     big_account.refresh_from_db()
     assert big_account.credits == Decimal(N * 2)
     assert ledger_sum(big_account) == big_account.credits
+
+
+def test_a_big_job_is_written_a_chunk_at_a_time_and_resumes_after_a_crash(
+    big_account, owner, scripted_operator, monkeypatch
+):
+    monkeypatch.setattr(dispatch, "EXPAND_CHUNK", 1000)
+    job = services.job_submit(
+        account=big_account, user=owner, message="x", parsed=numbers(N), stop_clause=False
+    )
+    assert dispatch.job_start_next() == job.pk
+    now = timezone.now()
+
+    assert dispatch.job_expand_next(now=now)
+    assert OutgoingMessage.objects.filter(job=job).count() == 1000
+    assert PendingRecipients.objects.get(job=job).written == 1000
+    # A dispatcher dies here; the next one carries on from what was written.
+    assert dispatch.job_finish_if_complete(job.pk) is False
+    dispatch.pump()
+
+    assert OutgoingMessage.objects.filter(job=job).count() == N
+    assert OutgoingMessage.objects.filter(job=job, status="submitted").count() == N
+    assert not PendingRecipients.objects.filter(job=job).exists()
+    assert sorted(m.message_id for m in scripted_operator.SUBMITTED) == sorted(
+        OutgoingMessage.objects.filter(job=job).values_list("id", flat=True)
+    )
+    assert SmsJob.objects.get(pk=job.pk).status == "done"
