@@ -145,13 +145,17 @@ def _unmatched_keep(kind: str, payloads: list[dict]) -> None:
 def unmatched_reports_apply(*, operator_ids=None, limit: int = 5000) -> int:
     """Apply kept reports and replies whose message is now known (by default, every one
     younger than a day); the ones applied are deleted. Returns how many were applied."""
-    kept = UnmatchedReport.objects.order_by("id")
+    recent = UnmatchedReport.objects.filter(
+        received_at__gte=timezone.now() - UNMATCHED_KEEP_TRYING
+    ).order_by("id")
     if operator_ids is not None:
-        kept = kept.filter(operator_id__in=list(operator_ids))
-        if not operator_ids or not kept.exists():
+        # Called for every recorded batch: almost always nothing is kept, and asking that
+        # first (one index probe) is much cheaper than matching a batch of operator ids.
+        if not operator_ids or not recent.exists():
             return 0
+        kept = recent.filter(operator_id__in=list(operator_ids))
     else:
-        kept = kept.filter(received_at__gte=timezone.now() - UNMATCHED_KEEP_TRYING)
+        kept = recent
     rows = list(kept.values_list("id", "kind", "payload")[:limit])
     if not rows:
         return 0
