@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 _Q = OutgoingMessage.Status
 # Messages per claim: each batch is one claim, one operator call and one record.
-BATCH_SIZE = int(getattr(settings, "DISPATCH", {}).get("BATCH", 500))
+BATCH_SIZE = int(getattr(settings, "DISPATCH", {}).get("BATCH", 1000))
 # Transient errors: wait this long before each retry; after the last, the message fails.
 RETRY_DELAYS = (timedelta(minutes=5), timedelta(minutes=10))
 
@@ -72,6 +72,10 @@ def job_start_next(*, now: datetime | None = None) -> int | None:
     transaction (a crash leaves it queued). A big job's rows are written afterwards, a chunk at
     a time, by job_expand_next."""
     now = now or timezone.now()
+    # Asked before taking the write lock: a pump asks on every batch, and on SQLite an empty
+    # IMMEDIATE transaction still waits for the other writers.
+    if not SmsJob.objects.filter(status=SmsJob.Status.QUEUED).exists():
+        return None
     with transaction.atomic():
         queued = SmsJob.objects.filter(status=SmsJob.Status.QUEUED).order_by("id")
         if connection.features.has_select_for_update_skip_locked:
@@ -100,6 +104,8 @@ def job_expand_next(*, now: datetime, decoded: dict | None = None) -> bool:
     no job has any left. `decoded` keeps each job's recipient list between calls (a pump reads
     the JSON once, not once per chunk)."""
     decoded = {} if decoded is None else decoded
+    if not PendingRecipients.objects.filter(job__status=SmsJob.Status.SENDING).exists():
+        return False  # asked outside the write lock, as in job_start_next
     with transaction.atomic():
         pending = PendingRecipients.objects.filter(job__status=SmsJob.Status.SENDING)
         if connection.features.has_select_for_update_skip_locked:
@@ -167,13 +173,19 @@ def _claim_sql() -> str:
     the partial index outgoing_due_idx, so its cost follows the work in flight, not the table."""
     table = connection.ops.quote_name(OutgoingMessage._meta.db_table)
     col = _columns(*_CLAIM_COLUMNS, "status", "next_attempt_at")
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    if connection.vendor == "postgresql":
+        # No ORDER BY: with it, PostgreSQL (whose row estimate lags behind a queue that just
+        # grew by 100,000 rows) fetched and sorted every due row to keep 500, on every claim.
+        # Due rows are all taken within seconds, so the order among them does not matter.
+        order, lock = "", " FOR UPDATE SKIP LOCKED"
+    else:
+        order, lock = f" ORDER BY {col['next_attempt_at']}", ""  # read from the index
     return (
         f"UPDATE {table} SET {col['status']} = %s, {col['next_attempt_at']} = %s, "
         f"{col['attempts']} = {col['attempts']} + 1 "
         f"WHERE {col['id']} IN (SELECT {col['id']} FROM {table} "
-        f"WHERE {col['status']} IN {_IN_FLIGHT} AND {col['next_attempt_at']} <= %s "
-        f"ORDER BY {col['next_attempt_at']} LIMIT %s{lock}) "
+        f"WHERE {col['status']} IN {_IN_FLIGHT} AND {col['next_attempt_at']} <= %s"
+        f"{order} LIMIT %s{lock}) "
         f"RETURNING {', '.join(col[c] for c in _CLAIM_COLUMNS)}"
     )
 

@@ -149,8 +149,14 @@ class OutgoingMessage(models.Model):
         # The recipient is on the account's STOP list: never sent, never charged.
         STOPLISTED = "stoplisted", _("STOP list")
 
-    job = models.ForeignKey(SmsJob, on_delete=models.CASCADE, related_name="messages")
-    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="+")
+    # No index of their own: the indexes below start with job_id or account_id and serve those
+    # lookups; each index more is one more entry written per claim and per record.
+    job = models.ForeignKey(
+        SmsJob, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     receiver = models.CharField(_("recipient"), max_length=16)
     country = models.CharField(_("country"), max_length=2)
     # Where the recipient came from: "typed", "book:<id>", "list:<slot>".

@@ -214,7 +214,7 @@ DISPATCH = {
     "PUMPS": int(os.environ.get("DISPATCH_PUMPS", "2")),
     "PUMP_SECONDS": float(os.environ.get("DISPATCH_PUMP_SECONDS", "10")),
     "SLOT_SECONDS": int(os.environ.get("DISPATCH_SLOT_SECONDS", "15")),
-    "BATCH": int(os.environ.get("DISPATCH_BATCH", "500")),
+    "BATCH": int(os.environ.get("DISPATCH_BATCH", "1000")),
 }
 
 # --- The mobile operator ------------------------------------------------------------------
