@@ -12,6 +12,9 @@ urlpatterns = [
     path("sms/<str:service>/jobs/<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("sms/<str:service>/scheduled/", views.scheduled, name="scheduled"),
     path("sms/<str:service>/webhooks/", views.webhook_settings, name="webhooks"),
+    path(
+        "sms/<str:service>/callbacks/", views.webhook_settings_old_address, name="webhooks_old"
+    ),
     path("sms/<str:service>/templates/", views.templates, name="templates"),
     path("sms/<str:service>/templates/new/", views.template_edit, name="template_new"),
     path("sms/<str:service>/templates/text/", views.template_text, name="template_text"),

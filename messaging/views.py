@@ -290,6 +290,12 @@ def scheduled(request: HttpRequest):
 
 
 @account_view
+def webhook_settings_old_address(request: HttpRequest):
+    """The page's address before it was named after webhooks: bookmarks keep working."""
+    return redirect("messaging:webhooks", service=request.account.name, permanent=True)
+
+
+@account_view
 @require_http_methods(["GET", "POST"])
 def webhook_settings(request: HttpRequest):
     account = request.account

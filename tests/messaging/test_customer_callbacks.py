@@ -158,3 +158,14 @@ def test_settings_page_shows_the_secret_once(owner_client, account, settings):
 def test_outsider_gets_404(client, outsider, account):
     client.force_login(outsider)
     assert client.get(reverse("messaging:webhooks", args=[account.name])).status_code == 404
+
+
+def test_the_old_address_of_the_settings_page_leads_to_it(owner_client, client, outsider, account):
+    old = f"/sms/{account.name}/callbacks/"
+
+    response = owner_client.get(old)
+
+    assert response.status_code == 301
+    assert response["Location"] == reverse("messaging:webhooks", args=[account.name])
+    client.force_login(outsider)
+    assert client.get(old).status_code == 404
