@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from core import bulk
@@ -39,7 +40,7 @@ from core import bulk
 from . import reports, tasks
 from .encoding import STOP_CLAUSE
 from .ledger import db_datetime, messages_fail
-from .models import OutgoingMessage, PendingRecipients, SmsJob
+from .models import OutgoingMessage, PendingRecipients, SmsJob, UnmatchedReport
 from .operator import OutboundSms, SubmitResult, get_operator
 
 logger = logging.getLogger(__name__)
@@ -463,10 +464,6 @@ def tick(*, now: datetime | None = None) -> int:
 
 def health(*, now: datetime | None = None) -> dict:
     """Why is my message stuck: what waits, what is late, what no report matched."""
-    from django.db.models import Count, Min
-
-    from .models import UnmatchedReport
-
     now = now or timezone.now()
     in_flight = OutgoingMessage.objects.filter(status__in=(_Q.QUEUED, _Q.SUBMITTING))
     due = in_flight.filter(status=_Q.QUEUED, next_attempt_at__lte=now)

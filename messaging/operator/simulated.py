@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core import bulk
 
+from .. import reports as received
 from ..models import SimulatorEvent, SimulatorSubmission
 from .base import OutboundSms, SubmitResult
 from .simulator_model import ReportEvent, SimulatorConfig, SimulatorModel, Submission
@@ -114,8 +115,6 @@ def deliver_due_events(*, limit: int = 5000, now=None) -> int:
 
     Those whose message is not recorded yet are kept by the panel (UnmatchedReport), as a
     real operator's callbacks would be."""
-    from .. import reports as received
-
     now = now or timezone.now()
     events = list(
         SimulatorEvent.objects.filter(due_at__lte=now)
