@@ -17,6 +17,7 @@ Built on http.client rather than urllib so that the address connected to is the 
 Environment proxies (http_proxy) are not used: behind a proxy the guard would check the proxy.
 """
 
+import functools
 import http.client
 import ipaddress
 import socket
@@ -112,13 +113,19 @@ class _PinnedHTTP(http.client.HTTPConnection):
         self.sock = socket.create_connection((self.address, self.port), self.timeout)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Built on first use: loading the CA store costs ~27 ms, and most processes that import
+    # this module (through the URLconf) never make an HTTPS call.
+    return ssl.create_default_context()
+
+
 class _PinnedHTTPS(_PinnedHTTP):
     default_port = 443  # so the Host header leaves the port out, as for https URLs
-    tls = ssl.create_default_context()
 
     def connect(self):
         super().connect()
-        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.host)
+        self.sock = _tls().wrap_socket(self.sock, server_hostname=self.host)
 
 
 @dataclass(frozen=True)
@@ -180,22 +187,26 @@ def _exchange(method, url, *, body, headers, into, max_bytes, deadline, allow_pr
             break
         connection = kind(parts.hostname, parts.port, address=address, timeout=left)
         try:
+            try:
+                connection.connect()
+            except TimeoutError:
+                raise FetchError("the server did not answer in time") from None
+            except OSError as exc:
+                # Another address of the same host may answer, as socket.create_connection
+                # tries them all. Only a failed connect moves on: once the request may have
+                # been sent, trying again could deliver it twice.
+                error = exc
+                continue
             connection.request(method, target, body=body, headers=headers)
             answer = connection.getresponse()
             size = 0
             if into is not None and answer.status not in REDIRECTS:
                 size = read_limited(answer, into, max_bytes=max_bytes, deadline=deadline)
             return answer.status, answer.reason, answer.getheader("Location"), size
-        except FetchError:
-            raise
         except TimeoutError:
             raise FetchError("the server did not answer in time") from None
         except (OSError, http.client.HTTPException) as exc:
-            # Another address of the same host may answer (as socket.create_connection tries
-            # them all); a failure after the request was sent is final.
-            error = exc
-            if connection.sock is not None:
-                raise FetchError(f"the request failed ({exc})") from None
+            raise FetchError(f"the request failed ({exc})") from None
         finally:
             connection.close()
     if error is None:
