@@ -135,7 +135,7 @@ def job_expand_next(*, now: datetime, decoded: dict | None = None) -> bool:
 
 def job_finish_if_complete(job_id: int) -> bool:
     if OutgoingMessage.objects.filter(
-        job_id=job_id, status__in=(_Q.QUEUED, _Q.SUBMITTING)
+        job_id=job_id, status__in=OutgoingMessage.IN_FLIGHT
     ).exists() or PendingRecipients.objects.filter(job_id=job_id).exists():
         return False
     return bool(
@@ -158,7 +158,7 @@ def _literal(value: str) -> str:
     return f"'{value}'"
 
 
-_IN_FLIGHT = f"({_literal(_Q.QUEUED)}, {_literal(_Q.SUBMITTING)})"
+_IN_FLIGHT = f"({', '.join(_literal(status) for status in OutgoingMessage.IN_FLIGHT)})"
 
 
 def _columns(*names: str) -> dict[str, str]:
@@ -465,7 +465,7 @@ def tick(*, now: datetime | None = None) -> int:
 def health(*, now: datetime | None = None) -> dict:
     """Why is my message stuck: what waits, what is late, what no report matched."""
     now = now or timezone.now()
-    in_flight = OutgoingMessage.objects.filter(status__in=(_Q.QUEUED, _Q.SUBMITTING))
+    in_flight = OutgoingMessage.objects.filter(status__in=OutgoingMessage.IN_FLIGHT)
     due = in_flight.filter(status=_Q.QUEUED, next_attempt_at__lte=now)
     oldest_due = due.aggregate(at=Min("next_attempt_at"))["at"]
     expired_leases = in_flight.filter(status=_Q.SUBMITTING, next_attempt_at__lt=now)

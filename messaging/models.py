@@ -12,9 +12,7 @@ class SmsJobQuerySet(models.QuerySet):
     def unsent(self):
         """Jobs not sent yet: planned, queued or being sent (Sender.has_pending_jobs reads this
         through the sender's reverse relation, `sender.jobs.unsent()`)."""
-        return self.filter(
-            status__in=[SmsJob.Status.SCHEDULED, SmsJob.Status.QUEUED, SmsJob.Status.SENDING]
-        )
+        return self.filter(status__in=SmsJob.UNSENT)
 
 
 class SmsJob(models.Model):
@@ -31,6 +29,9 @@ class SmsJob(models.Model):
         DONE = "done", _("Sent")
         # Cancelled before sending; fully refunded.
         CANCELLED = "cancelled", _("Cancelled")
+
+    # Not sent yet: planned, queued or being sent.
+    UNSENT = (Status.SCHEDULED, Status.QUEUED, Status.SENDING)
 
     class SmsClass(models.TextChoices):
         PHONE_DISPLAY = "phoneDisplay", _("Standard")
@@ -210,6 +211,9 @@ class OutgoingMessage(models.Model):
 
     # Final states: a report never moves a message out of them.
     FINAL = frozenset({"delivered", "undelivered", "failed", "expired", "stoplisted"})
+    # Not handed to the operator yet (the API lists them under jobs, not outgoing): the rows
+    # of the dispatch queue (outgoing_due_idx).
+    IN_FLIGHT = (Status.QUEUED, Status.SUBMITTING)
 
 
 class StopListEntry(models.Model):

@@ -228,7 +228,7 @@ def job_progress(job: SmsJob) -> dict:
         .values_list("status", "n")
     )
     total = sum(counts.values())
-    waiting = counts.get("queued", 0) + counts.get("submitting", 0)
+    waiting = sum(counts.get(status, 0) for status in OutgoingMessage.IN_FLIGHT)
     pending = waiting + counts.get("submitted", 0)
     rows = [
         (value, label, counts.get(value, 0))

@@ -106,8 +106,8 @@ def _pending(account):
     """Messages not handed to the operator yet: OVHcloud's pending jobs."""
     return OutgoingMessage.objects.filter(
         account=account,
-        status__in=(_Q.QUEUED, _Q.SUBMITTING),
-        job__status__in=[SmsJob.Status.SCHEDULED, SmsJob.Status.QUEUED, SmsJob.Status.SENDING],
+        status__in=OutgoingMessage.IN_FLIGHT,
+        job__status__in=SmsJob.UNSENT,
     )
 
 

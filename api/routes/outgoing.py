@@ -80,7 +80,7 @@ def outgoing_list(
     """Ids of sent messages, newest first (messages still pending are under /jobs)."""
     account = account_for(request, serviceName)
     qs = OutgoingMessage.objects.filter(account=account).exclude(
-        status__in=(_Q.QUEUED, _Q.SUBMITTING)  # not handed to the operator yet: under jobs
+        status__in=OutgoingMessage.IN_FLIGHT  # under jobs
     )
     qs = qs.exclude(error_code="CANCELLED")
     qs = between(qs, "created_at", date_from, date_to)
