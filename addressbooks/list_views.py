@@ -147,16 +147,14 @@ def list_delete(request: HttpRequest, slot: int):
     account = request.account
     rlist = _list_for(request, slot)
     index = reverse("addressbooks:lists", args=[account.name])
-    context = {
-        "account": account,
-        "tab": TAB,
-        "title": _("Delete a list"),
-        "question": _("Delete the list %(name)s?") % {"name": rlist.description},
-        "count": rlist.records,
-        "cancel_url": index,
-    }
     return confirm_delete(
-        request, template="addressbooks/delete.html", context=context,
+        request, template="addressbooks/delete.html",
+        context=lambda: {
+            "tab": TAB,
+            "title": _("Delete a list"),
+            "question": _("Delete the list %(name)s?") % {"name": rlist.description},
+            "count": rlist.records,
+        },
         delete=partial(lists.list_delete, rlist),
         deleted_message=_("The list %(name)s was deleted.") % {"name": rlist.description},
         done_url=index,

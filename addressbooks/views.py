@@ -122,16 +122,14 @@ def book_delete(request: HttpRequest, book_id: int):
     account = request.account
     book = _book_for(request, book_id)
     index = reverse("addressbooks:list", args=[account.name])
-    context = {
-        "account": account,
-        "tab": TAB,
-        "title": _("Delete an address book"),
-        "question": _("Delete the address book %(name)s?") % {"name": book.name},
-        "count": book.contacts_count,
-        "cancel_url": index,
-    }
     return confirm_delete(
-        request, template="addressbooks/delete.html", context=context,
+        request, template="addressbooks/delete.html",
+        context=lambda: {
+            "tab": TAB,
+            "title": _("Delete an address book"),
+            "question": _("Delete the address book %(name)s?") % {"name": book.name},
+            "count": book.contacts_count,
+        },
         delete=partial(services.book_delete, book),
         deleted_message=_("The address book %(name)s and its contacts were deleted.")
         % {"name": book.name},

@@ -234,8 +234,7 @@ def sender_delete(request: HttpRequest, sender_id: int):
     return confirm_delete(
         request,
         template="senders/delete.html",
-        context={
-            "account": account,
+        context=lambda: {
             "sender": sender,
             "in_use": sender.has_pending_jobs(),
             "tab": "senders",
