@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -403,17 +404,20 @@ def imports_recover_stale(*, now=None) -> list[int]:
     stale = ContactImport.objects.filter(
         status=ContactImport.Status.DOING, heartbeat_at__lt=now - STALE_AFTER
     )
-    ids = list(stale.values_list("id", flat=True))
-    for import_id in ids:
-        if stale.filter(pk=import_id).update(status=ContactImport.Status.TODO):
-            transaction.on_commit(lambda import_id=import_id: _enqueue(import_id))
-    waiting = ContactImport.objects.filter(
-        status=ContactImport.Status.TODO, created_at__lt=now - WAITING_TOO_LONG
-    ).exclude(pk__in=ids)
-    for import_id in waiting.values_list("id", flat=True):
-        ids.append(import_id)
+    ids = [pk for pk in stale.values_list("id", flat=True) if stale.filter(pk=pk).update(
+        status=ContactImport.Status.TODO, heartbeat_at=now
+    )]  # fmt: skip
+    # Queued (or queued again) more than WAITING_TOO_LONG ago and still not taken: its task
+    # is presumed lost. The heartbeat set when queuing again keeps a waiting import from
+    # being queued anew on every beat while the workers are busy.
+    waiting = ContactImport.objects.annotate(
+        queued_at=Coalesce("heartbeat_at", "created_at")
+    ).filter(status=ContactImport.Status.TODO, queued_at__lt=now - WAITING_TOO_LONG)
+    lost = list(waiting.values_list("id", flat=True))
+    ContactImport.objects.filter(pk__in=lost).update(heartbeat_at=now)
+    for import_id in ids + lost:
         transaction.on_commit(lambda import_id=import_id: _enqueue(import_id))
-    return ids
+    return ids + lost
 
 
 def _fail(imp: ContactImport, code: str, line: int | None, stage: _Stage) -> None:

@@ -322,3 +322,27 @@ def test_an_upload_while_the_broker_is_down_is_kept(book, django_capture_on_comm
 
     imp.refresh_from_db()
     assert imp.status == "todo"
+
+
+@pytest.mark.django_db
+def test_a_waiting_import_is_queued_again_once_per_wait_not_on_every_beat(
+    book, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from addressbooks.models import ContactImport
+
+    lost = ContactImport.objects.create(
+        book=book, original_name="a.csv", created_at=timezone.now() - timedelta(minutes=3)
+    )
+    with mock.patch("addressbooks.tasks.contact_import.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.imports_recover_stale() == [lost.pk]
+            assert services.imports_recover_stale(now=timezone.now() + timedelta(minutes=1)) == []
+            assert services.imports_recover_stale(now=timezone.now() + timedelta(minutes=3)) == [
+                lost.pk
+            ]
+    assert delay.call_count == 2
