@@ -4,9 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 from addressbooks.models import AddressBook, Contact, RecipientList
 from core import recipients
+from core.http import UnsafeURL, check_url
 from senders.models import Sender
 
-from . import webhooks
 from .models import MessageTemplate, OutgoingMessage, SmsJob, WebhookSettings
 from .selectors import MAX_ID
 
@@ -186,8 +186,8 @@ class WebhookSettingsForm(forms.ModelForm):
         url = self.cleaned_data[name]
         if url:
             try:
-                webhooks.check_url(url)
-            except webhooks.UnsafeURL as error:
+                check_url(url)
+            except UnsafeURL as error:
                 raise forms.ValidationError(
                     _("This URL cannot be used: %(reason)s.") % {"reason": error}
                 ) from None

@@ -1,9 +1,9 @@
 """When a commercial SMS may go out: Monday to Saturday, 08:00 to 20:00, Paris time."""
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-PARIS = ZoneInfo("Europe/Paris")
+from core.dates import PARIS
+
 WINDOW_START = time(8, 0)
 WINDOW_END = time(20, 0)
 SUNDAY = 6

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import http
-from core.http import UnsafeURL, check_url  # noqa: F401 - the settings form checks URLs here
 
 from .models import WebhookDelivery, WebhookSettings
 
@@ -42,14 +41,9 @@ def settings_save(
 ) -> tuple[WebhookSettings, str | None]:
     """Save the account's callback URLs (already checked by WebhookSettingsForm). The first
     save also creates the signing secret, returned to be shown once; later saves return None."""
+    urls = {"delivery_url": delivery_url, "stop_url": stop_url}
     row, created = WebhookSettings.objects.update_or_create(
-        account=account,
-        defaults={"delivery_url": delivery_url, "stop_url": stop_url},
-        create_defaults={
-            "delivery_url": delivery_url,
-            "stop_url": stop_url,
-            "secret": new_secret(),
-        },
+        account=account, defaults=urls, create_defaults={**urls, "secret": new_secret()}
     )
     return row, row.secret if created else None
 

@@ -14,10 +14,12 @@ def sender_names(account: SmsAccount) -> set[str]:
     }
 
 
-def _add_new(found: dict[str, str], existing: set[str], name: str, origin: str) -> None:
-    taken = existing | {n.lower() for n in found}
+def _add_new(found: dict[str, str], taken: set[str], name: str, origin: str) -> None:
+    """Offer `name` unless the account or an earlier candidate has it (any case); `taken`
+    grows with each name offered."""
     if name and name.lower() not in taken:
         found[name] = origin
+        taken.add(name.lower())
 
 
 def profile_candidates(account: SmsAccount) -> dict[str, str]:

@@ -16,8 +16,6 @@ from ..models import ConsumerKey
 # Identifiers given as text (bookKey, receiversSlotId, document id): ASCII digits that fit a
 # bigint. (str.isdigit() also accepts "²", which int() refuses, and int() refuses 5,000 digits.)
 _ID = re.compile(r"[0-9]{1,18}")
-# Integer filters compared with a bigint column.
-MAX_ID = 2**63 - 1
 # The query parameters of OVHcloud's date filters.
 DATE_FROM = "creationDatetime.from"
 DATE_TO = "creationDatetime.to"

@@ -8,10 +8,11 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router
 
 from messaging.models import OutgoingMessage
+from messaging.selectors import MAX_ID
 
 from .. import schemas
 from ..schemas import responses
-from .base import DATE_FROM, DATE_TO, MAX_ID, account_for, between, stored_number
+from .base import DATE_FROM, DATE_TO, account_for, between, stored_number
 
 router = Router(tags=["outgoing"])
 

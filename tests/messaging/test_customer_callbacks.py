@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import recipients
+from core.http import UnsafeURL, check_url
 from messaging import dispatch, services, webhooks
 from messaging import reports as received
 from messaging.models import OutgoingMessage, WebhookDelivery, WebhookSettings
@@ -137,8 +138,8 @@ def test_a_stop_reply_is_posted_to_the_stop_url(account, owner, scripted_operato
 )  # fmt: skip
 def test_private_and_non_http_urls_are_refused(url, settings):
     settings.CALLBACKS_ALLOW_PRIVATE = False
-    with pytest.raises(webhooks.UnsafeURL):
-        webhooks.check_url(url)
+    with pytest.raises(UnsafeURL):
+        check_url(url)
 
 
 def test_settings_page_shows_the_secret_once(owner_client, account, settings):
