@@ -71,13 +71,13 @@ def address_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> b
     return address.is_global and not address.is_multicast
 
 
-def check_url(url: str, *, allow_private: bool | None = None) -> None:
+def check_url(url: str) -> None:
     """Raise UnsafeURL unless `url` is http(s) to a host whose addresses the guard allows (any
     host when private addresses are allowed: then nothing is resolved)."""
-    _addresses(url, allow_private=allow_private, resolve=False)
+    _addresses(url, resolve=False)
 
 
-def _addresses(url: str, *, allow_private: bool | None, resolve: bool = True) -> list[str]:
+def _addresses(url: str, *, resolve: bool = True) -> list[str]:
     """The addresses `url`'s host resolves to, all of them allowed; raises UnsafeURL."""
     parts = urlsplit(url)
     try:
@@ -86,8 +86,7 @@ def _addresses(url: str, *, allow_private: bool | None, resolve: bool = True) ->
         raise UnsafeURL("the port is not valid") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeURL("only http and https URLs are allowed")
-    if allow_private is None:
-        allow_private = settings.CALLBACKS_ALLOW_PRIVATE
+    allow_private = settings.CALLBACKS_ALLOW_PRIVATE
     if allow_private and not resolve:
         return []
     try:
@@ -146,7 +145,6 @@ def request(
     max_bytes: int = 1 << 20,
     timeout: float = DEFAULT_TIMEOUT,
     follow_redirects: bool = True,
-    allow_private: bool | None = None,
 ) -> Response:
     """Send one request and return the final answer, whatever its status.
 
@@ -160,7 +158,7 @@ def request(
     for _hop in range(MAX_REDIRECTS + 1):
         status, reason, location, size = _exchange(
             method, url, body=body, headers=headers, into=into, max_bytes=max_bytes,
-            deadline=deadline, allow_private=allow_private,
+            deadline=deadline,
         )  # fmt: skip
         if status not in REDIRECTS or not location:
             return Response(status=status, reason=reason, url=url, size=size)
@@ -173,10 +171,10 @@ def request(
     raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
 
-def _exchange(method, url, *, body, headers, into, max_bytes, deadline, allow_private):
+def _exchange(method, url, *, body, headers, into, max_bytes, deadline):
     """One hop: check, connect to a checked address, send, read. Returns (status, reason,
     Location header, body size)."""
-    addresses = _addresses(url, allow_private=allow_private)
+    addresses = _addresses(url)
     parts = urlsplit(url)
     kind = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
