@@ -81,21 +81,25 @@ def _fast_international(compact: str) -> PhoneNumber | None:
     return None
 
 
+def compact(raw: str) -> str:
+    """What was typed without spaces, dots, dashes, brackets and slashes; "00" read as "+"."""
+    text = _NOISE.sub("", raw)
+    return "+" + text[2:] if text.startswith("00") else text
+
+
 def normalise(raw: str, default_region: str, *, allow_landline: bool = False) -> Recipient | str:
     """One number → Recipient, or a reason code when it cannot receive an SMS (landlines and
     other non-SMS numbers too, unless `allow_landline`: address books store them)."""
-    compact = _NOISE.sub("", raw)
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if not _PLAUSIBLE.match(compact):
+    typed = compact(raw)
+    if not _PLAUSIBLE.match(typed):
         return NOT_A_NUMBER
     # number_type() is UNKNOWN exactly when is_valid_number() is false: one check, not two.
-    parsed = _fast_international(compact) if compact[0] == "+" and compact[1] != "0" else None
+    parsed = _fast_international(typed) if typed[0] == "+" and typed[1] != "0" else None
     kind = number_type(parsed) if parsed else PhoneNumberType.UNKNOWN
     if kind == PhoneNumberType.UNKNOWN:
         # The slow path also knows national prefixes written after the country code (+7 8…).
         try:
-            parsed = phonenumbers.parse(compact, default_region)
+            parsed = phonenumbers.parse(typed, default_region)
         except phonenumbers.NumberParseException:
             return NOT_A_NUMBER
         kind = number_type(parsed)

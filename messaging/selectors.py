@@ -77,9 +77,6 @@ def recipients_served(valid: Iterable[recipients.Recipient]) -> Served:
 
 # --- Filters ------------------------------------------------------------------------------------
 
-_NOISE = re.compile(r"[\s.\-()/]")
-
-
 def number_match(value: str, default_region: str) -> tuple[str, str] | None:
     """("exact", E.164) for a whole valid number, ("prefix", "+336…") for the start of one;
     None when the value cannot match any stored number. A national start ("06") is read in
@@ -87,10 +84,8 @@ def number_match(value: str, default_region: str) -> tuple[str, str] | None:
     outcome = recipients.normalise(value, default_region)
     if isinstance(outcome, recipients.Recipient):
         return "exact", outcome.number
-    compact = _NOISE.sub("", value)
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    elif compact.startswith("0"):
+    compact = recipients.compact(value)
+    if compact.startswith("0"):
         code = phonenumbers.country_code_for_region(default_region)
         compact = f"+{code}{compact[1:]}" if code else compact
     elif compact and not compact.startswith("+"):
