@@ -24,6 +24,7 @@ empty) or the first wake-up (broker down at submission) costs at most one lease 
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -46,8 +47,6 @@ from .operator import OutboundSms, SubmitResult, get_operator
 logger = logging.getLogger(__name__)
 
 _Q = OutgoingMessage.Status
-# Messages per claim: each batch is one claim, one operator call and one record.
-BATCH_SIZE = int(getattr(settings, "DISPATCH", {}).get("BATCH", 1000))
 # Transient errors: wait this long before each retry; after the last, the message fails.
 RETRY_DELAYS = (timedelta(minutes=5), timedelta(minutes=10))
 
@@ -166,17 +165,19 @@ def _columns(*names: str) -> dict[str, str]:
     return {f: connection.ops.quote_name(meta.get_field(f).column) for f in names}
 
 
-def _claim_sql() -> str:
-    """UPDATE … WHERE id IN (the oldest due rows) RETURNING what the submission needs.
+@functools.cache
+def _claim_sql(vendor: str) -> str:
+    """UPDATE … WHERE id IN (due rows) RETURNING what the submission needs (built once per
+    database vendor).
 
     PostgreSQL skips rows another pump is claiming (SKIP LOCKED); SQLite serialises writers
     (IMMEDIATE transactions), so its claims are simply one after the other. The subquery walks
     the partial index outgoing_due_idx, so its cost follows the work in flight, not the table."""
     table = connection.ops.quote_name(OutgoingMessage._meta.db_table)
     col = _columns(*_CLAIM_COLUMNS, "status", "next_attempt_at")
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         # No ORDER BY: with it, PostgreSQL (whose row estimate lags behind a queue that just
-        # grew by 100,000 rows) fetched and sorted every due row to keep 500, on every claim.
+        # grew by 100,000 rows) fetched and sorted every due row to keep one batch, on every claim.
         # Due rows are all taken within seconds, so the order among them does not matter.
         order, lock = "", " FOR UPDATE SKIP LOCKED"
     else:
@@ -191,12 +192,17 @@ def _claim_sql() -> str:
     )
 
 
-def messages_claim(*, now: datetime, limit: int = BATCH_SIZE) -> list[tuple]:
-    """Claim up to `limit` due messages (committed before returning)."""
+def messages_claim(*, now: datetime, limit: int | None = None) -> list[tuple]:
+    """Claim up to `limit` (DISPATCH["BATCH"]) due messages, committed before returning."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            _claim_sql(),
-            [_Q.SUBMITTING, db_datetime(now + lease()), db_datetime(now), limit],
+            _claim_sql(connection.vendor),
+            [
+                _Q.SUBMITTING,
+                db_datetime(now + lease()),
+                db_datetime(now),
+                limit or settings.DISPATCH["BATCH"],
+            ],
         )
         return cursor.fetchall()
 

@@ -208,7 +208,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Dispatch (messaging.dispatch): the database is the queue of record, the broker only wakes
 # pumps. A claim lasts LEASE_SECONDS (a dead dispatcher's messages are taken over after it);
 # at most PUMPS pumps run at once, each for up to PUMP_SECONDS before handing over; a pump's
-# slot is freed SLOT_SECONDS after its worker died.
+# slot is freed SLOT_SECONDS after its worker died; a claim takes up to BATCH messages (its
+# operator call must finish within the lease: lower it for a slow upstream).
 DISPATCH = {
     "LEASE_SECONDS": int(os.environ.get("DISPATCH_LEASE_SECONDS", "30")),
     "PUMPS": int(os.environ.get("DISPATCH_PUMPS", "2")),
