@@ -41,7 +41,7 @@ from core import bulk
 from . import reports, tasks
 from .encoding import STOP_CLAUSE
 from .ledger import db_datetime, messages_fail
-from .models import OutgoingMessage, PendingRecipients, SmsJob, UnmatchedReport
+from .models import MessageEvent, OutgoingMessage, PendingRecipients, SmsJob, UnmatchedReport
 from .operator import OutboundSms, SubmitResult, get_operator
 
 logger = logging.getLogger(__name__)
@@ -281,6 +281,14 @@ def results_record(results: list[SubmitResult], *, attempts: dict[int, int]) -> 
             constants={"status": _Q.QUEUED},
             only_if=mine,
         )
+        if retry:  # the message page shows each retry with the operator's error
+            bulk.insert(
+                MessageEvent,
+                fields=("message", "at", "kind", "status", "error_code"),
+                rows=[
+                    (pk, db_now, MessageEvent.Kind.RETRY, "", code) for _d, code, pk, _c in retry
+                ],
+            )
     if failed:
         messages_fail(
             failures=failed, status=_Q.FAILED, from_statuses=(_Q.SUBMITTING,), claims=attempts

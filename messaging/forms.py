@@ -8,6 +8,7 @@ from core.http import UnsafeURL, check_url
 from senders.models import Sender
 
 from .models import MessageTemplate, OutgoingMessage, SmsJob, WebhookSettings
+from .schedule import MAX_PLANNED_AHEAD
 from .selectors import MAX_ID
 
 INVALID_REASONS = {
@@ -50,6 +51,12 @@ class ComposeForm(forms.Form):
         ),
         required=False,
     )
+
+    def clean_message(self):
+        message = self.cleaned_data["message"]
+        if not message.strip():
+            raise forms.ValidationError(_("The message is empty."))
+        return message
 
     def clean_receivers(self):
         value = self.cleaned_data["receivers"]
@@ -102,6 +109,7 @@ class SendForm(ComposeForm):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
+        help_text=_("At most one year ahead: the credits are held until the send."),
     )
     tag = forms.CharField(label=_("Tag"), max_length=64, required=False)
     books = forms.ModelMultipleChoiceField(
@@ -150,6 +158,12 @@ class SendForm(ComposeForm):
                 self.add_error("scheduled_at", _("Choose the date and time of sending."))
             elif moment <= timezone.now():
                 self.add_error("scheduled_at", _("The date of sending must be in the future."))
+            elif moment > timezone.now() + MAX_PLANNED_AHEAD:
+                self.add_error(
+                    "scheduled_at",
+                    _("A send can be planned at most %(days)s days ahead.")
+                    % {"days": MAX_PLANNED_AHEAD.days},
+                )
         else:
             cleaned["scheduled_at"] = None
         if not (

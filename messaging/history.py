@@ -33,6 +33,7 @@ _PAGE_COLUMNS = (
     "job__sender_label",
     "job__message",
     "job__tag",
+    "text",
 )
 
 
@@ -63,6 +64,7 @@ _EXPORT_COLUMNS = (
     "receiver",
     "job__sender_label",
     "job__message",
+    "text",
     "job__tag",
     "parts",
     "credits",
@@ -91,7 +93,7 @@ def export_rows(account, filters: dict, chunk: int = EXPORT_CHUNK):
         _("Credits"),
         _("Status"),
         _("Sent at"),
-        _("Delivered at"),
+        _("Report received at"),
         _("Error"),
         _("Send #"),
     ]
@@ -106,14 +108,14 @@ def export_rows(account, filters: dict, chunk: int = EXPORT_CHUNK):
         while True:
             part = qs if before is None else qs.filter(id__lt=before)
             batch = list(part.values_list(*_EXPORT_COLUMNS)[:chunk])
-            for pk, created, receiver, label, message, tag, parts, credits, status, *rest in batch:
-                submitted, delivered, error, job_id = rest
+            for pk, created, receiver, label, message, own, tag, parts, credits, *rest in batch:
+                status, submitted, delivered, error, job_id = rest
                 yield [
                     pk,
                     paris_time(created),
                     receiver,
                     label or short_number,
-                    message,
+                    own or message,  # what this recipient received (personalised text)
                     tag,
                     parts,
                     f"{credits:.2f}".replace(".", decimal_separator),

@@ -8,12 +8,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts.models import SmsAccount
 from accounts.services import credits_refund
 from core import bulk
 
-from .models import OutgoingMessage
+from .models import MessageEvent, OutgoingMessage
 
 
 def db_datetime(value: datetime):
@@ -51,6 +52,15 @@ def messages_fail(
             OutgoingMessage,
             fields=("status", "error_code"),
             rows=[(status, codes[pk][:32], pk) for pk, *_ in rows],
+        )
+        now = db_datetime(timezone.now())
+        bulk.insert(
+            MessageEvent,
+            fields=("message", "at", "kind", "status", "error_code", "credits"),
+            rows=[
+                (pk, now, MessageEvent.Kind.REFUND, status, codes[pk][:32], str(credits))
+                for pk, _job, _account, credits, _claim in rows
+            ],
         )
         by_job: dict[tuple[int, int], Decimal] = {}
         for _pk, job_id, account_id, credits, _claim in rows:

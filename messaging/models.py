@@ -149,6 +149,8 @@ class OutgoingMessage(models.Model):
         EXPIRED = "expired", _("Expired")
         # The recipient is on the account's STOP list: never sent, never charged.
         STOPLISTED = "stoplisted", _("STOP list")
+        # Its planned job (or the message alone) was cancelled before sending; refunded.
+        CANCELLED = "cancelled", pgettext_lazy("message status", "Cancelled")
 
     # No index of their own: the indexes below start with job_id or account_id and serve those
     # lookups; each index more is one more entry written per claim and per record.
@@ -209,11 +211,60 @@ class OutgoingMessage(models.Model):
     def __str__(self):
         return f"{self.receiver} ({self.status})"
 
+    def get_absolute_url(self):
+        return reverse("messaging:message", args=[self.job.account.name, self.pk])
+
+    @property
+    def refunded(self) -> bool:
+        return self.status in self.REFUNDED and self.credits > 0
+
+    @property
+    def shown_text(self) -> str:
+        """What this recipient received: its own text when personalised, else the job's."""
+        return self.text or self.job.message
+
     # Final states: a report never moves a message out of them.
-    FINAL = frozenset({"delivered", "undelivered", "failed", "expired", "stoplisted"})
+    FINAL = frozenset({"delivered", "undelivered", "failed", "expired", "stoplisted", "cancelled"})
+    # Final states whose credits went back to the account.
+    REFUNDED = (Status.FAILED, Status.EXPIRED, Status.CANCELLED)
     # Not handed to the operator yet (the API lists them under jobs, not outgoing): the rows
     # of the dispatch queue (outgoing_due_idx).
     IN_FLIGHT = (Status.QUEUED, Status.SUBMITTING)
+
+
+class MessageEvent(models.Model):
+    """One step of a message's life that its own row does not keep: a retry (with the
+    operator's error), each part's delivery report, a refund. The message page shows them
+    with the row's own timestamps (created, submitted, report) and the replies.
+
+    Written in bulk by the steps that cause them (one statement per batch)."""
+
+    class Kind(models.TextChoices):
+        # A transient refusal by the operator; the message waits for another attempt.
+        RETRY = "retry", _("Retry planned")
+        # A delivery report for one part (final or intermediate, such as "buffered").
+        REPORT = "report", _("Delivery report")
+        # The message reached a refunded final state; its credits went back to the account.
+        REFUND = "refund", _("Refund")
+
+    message = models.ForeignKey(
+        OutgoingMessage, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=8, choices=Kind)
+    # The report's status ("delivered", "buffered"…) or the state refunded ("failed"…).
+    status = models.CharField(max_length=16, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    part = models.PositiveSmallIntegerField(null=True, blank=True)
+    parts = models.PositiveSmallIntegerField(null=True, blank=True)
+    credits = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["message", "at"], name="message_event_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.status} ({self.message_id})"
 
 
 class StopListEntry(models.Model):

@@ -19,7 +19,14 @@ from core import bulk
 
 from . import webhooks
 from .ledger import db_datetime, messages_fail
-from .models import IncomingMessage, OutgoingMessage, SmsJob, StopListEntry, UnmatchedReport
+from .models import (
+    IncomingMessage,
+    MessageEvent,
+    OutgoingMessage,
+    SmsJob,
+    StopListEntry,
+    UnmatchedReport,
+)
 
 _Q = OutgoingMessage.Status
 STOP_KEYWORDS = {"stop", "stopsms", "arret", "arreter", "unsubscribe", "desabonner", "desinscrire"}
@@ -87,6 +94,20 @@ def delivery_reports_receive(*, reports: list[dict], keep_unmatched: bool = True
                 pending[pk] = (account_id, receiver)
     delivered, undelivered, expired = [], [], []
     reported_at: dict[int, str] = {}
+    # Every report of a known message, each part's and intermediate ones, for its page.
+    events = [
+        (
+            known[r["operator_id"]],
+            db_datetime(datetime.fromisoformat(r["at"]) if r.get("at") else timezone.now()),
+            MessageEvent.Kind.REPORT,
+            r["status"][:16],
+            str(r.get("error_code") or "")[:32],
+            int(r.get("part", 1)),
+            int(r.get("parts", 1)),
+        )
+        for r in reports
+        if r["operator_id"] in known
+    ]
     for r in final:
         pk = known.get(r["operator_id"])
         if pk is None:
@@ -116,6 +137,12 @@ def delivery_reports_receive(*, reports: list[dict], keep_unmatched: bool = True
             constants={"status": _Q.UNDELIVERED},
             only_if={"status": _Q.SUBMITTED},
         )
+        if events:
+            bulk.insert(
+                MessageEvent,
+                fields=("message", "at", "kind", "status", "error_code", "part", "parts"),
+                rows=events,
+            )
         if keep_unmatched and unmatched:
             _unmatched_keep(
                 UnmatchedReport.Kind.REPORT,

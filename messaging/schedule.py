@@ -23,3 +23,8 @@ def next_commercial_window(moment: datetime) -> datetime:
     while day.weekday() == SUNDAY:
         day += timedelta(days=1)
     return datetime.combine(day, WINDOW_START, tzinfo=PARIS)
+
+
+# How far ahead a send may be planned: its credits are held until then. OVHcloud documents no
+# bound for differedPeriod; one year is the project's (api.schemas.JobIn says it in minutes).
+MAX_PLANNED_AHEAD = timedelta(days=365)

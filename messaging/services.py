@@ -20,8 +20,8 @@ from senders.models import Sender
 
 from . import dispatch, personalize, selectors
 from .encoding import SmsCount, count
-from .models import OutgoingMessage, PendingRecipients, SmsJob, StopListEntry
-from .schedule import next_commercial_window
+from .models import MessageEvent, OutgoingMessage, PendingRecipients, SmsJob, StopListEntry
+from .schedule import MAX_PLANNED_AHEAD, next_commercial_window
 
 
 @dataclass
@@ -113,8 +113,14 @@ def job_submit(
         sender.account_id != account.pk or sender.status != Sender.Status.ENABLE
     ):
         raise SendError(_("This sender is not enabled on this account."))
-    if not message:
+    if not message.strip():
+        # Spaces alone would be charged, sent and refunded as an empty SMS.
         raise SendError(_("The message is empty."))
+    if scheduled_at and scheduled_at > now + MAX_PLANNED_AHEAD:
+        raise SendError(
+            _("A send can be planned at most %(days)s days ahead.")
+            % {"days": MAX_PLANNED_AHEAD.days}
+        )
     split = selectors.recipients_served(parsed.valid)
     rates, served = split.rates, split.recipients
     invalid = [[raw, reason] for raw, reason in parsed.invalid] + split.unserved
@@ -201,6 +207,28 @@ def _texts_and_parts(message: str, recipients: list, *, stop_clause: bool):
     return texts, [counts[t].segments for t in texts], longest
 
 
+def _cancel_messages(messages) -> int:
+    """Cancel these (queued) messages, each with its refund on its page. The caller holds the
+    job (locked or moved out of `scheduled`), so nothing else changes them meanwhile."""
+    rows = list(messages.values_list("id", "credits"))
+    OutgoingMessage.objects.filter(pk__in=[pk for pk, _c in rows]).update(status=_Q.CANCELLED)
+    now = timezone.now()
+    MessageEvent.objects.bulk_create(
+        [
+            MessageEvent(
+                message_id=pk,
+                at=now,
+                kind=MessageEvent.Kind.REFUND,
+                status=_Q.CANCELLED,
+                credits=credits,
+            )
+            for pk, credits in rows
+        ],
+        batch_size=1000,
+    )
+    return len(rows)
+
+
 def job_cancel(*, job: SmsJob, by=None) -> bool:
     """Cancel a planned job and refund it whole; False when dispatch already began."""
     with transaction.atomic():
@@ -208,9 +236,7 @@ def job_cancel(*, job: SmsJob, by=None) -> bool:
             status=SmsJob.Status.CANCELLED, finished_at=timezone.now()
         ):
             return False
-        OutgoingMessage.objects.filter(job=job, status=_Q.QUEUED).update(
-            status=_Q.FAILED, error_code="CANCELLED"
-        )
+        _cancel_messages(OutgoingMessage.objects.filter(job=job, status=_Q.QUEUED))
         PendingRecipients.objects.filter(job=job).delete()
         # What is left to refund, read after the UPDATE locked the row: message_cancel (the
         # API's DELETE /jobs/{id}) lowers it, maybe after the caller loaded `job`.
@@ -232,9 +258,7 @@ def message_cancel(*, message: OutgoingMessage) -> bool:
         job = SmsJob.objects.select_for_update().filter(pk=message.job_id).first()
         if job is None or job.status != SmsJob.Status.SCHEDULED:
             return False
-        if not OutgoingMessage.objects.filter(pk=message.pk, status=_Q.QUEUED).update(
-            status=_Q.FAILED, error_code="CANCELLED"
-        ):
+        if not _cancel_messages(OutgoingMessage.objects.filter(pk=message.pk, status=_Q.QUEUED)):
             return False
         remaining = job.credits - message.credits
         if OutgoingMessage.objects.filter(job=job, status=_Q.QUEUED).exists():

@@ -26,8 +26,9 @@ _S = OutgoingMessage.Status
 # Left the panel: accepted by the operator, whatever happened next.
 SENT = (_S.SUBMITTED, _S.DELIVERED, _S.UNDELIVERED, _S.EXPIRED)
 FAILED = (_S.FAILED, _S.EXPIRED, _S.UNDELIVERED)
-# Given back to the account (messages_fail): not spent.
-REFUNDED = (_S.FAILED, _S.EXPIRED)
+# Given back to the account (messages_fail, cancellations): not spent. Cancelled messages
+# are counted apart: nobody tried to send them.
+REFUNDED = OutgoingMessage.REFUNDED
 
 PERIODS = {
     "today": _("Today"),
@@ -107,6 +108,7 @@ def period_figures(account, period: str, today: date) -> dict:
         delivered=Count("id", filter=Q(status=_S.DELIVERED)),
         failed=Count("id", filter=Q(status__in=FAILED)),
         stoplisted=Count("id", filter=Q(status=_S.STOPLISTED)),
+        cancelled=Count("id", filter=Q(status=_S.CANCELLED)),
         credits=Coalesce(
             Sum("credits", filter=~Q(status__in=REFUNDED)),
             Value(Decimal("0.00")),

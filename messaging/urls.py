@@ -35,6 +35,21 @@ urlpatterns += [
     path("sms/<str:service>/outgoing/export.csv", history.history_export, name="history_export"),
 ]
 
+from . import message_pages  # noqa: E402
+
+urlpatterns += [
+    path(
+        "sms/<str:service>/outgoing/<int:message_id>/",
+        message_pages.message_detail,
+        name="message",
+    ),
+    path(
+        "sms/<str:service>/outgoing/<int:message_id>/reply/",
+        message_pages.message_simulate_reply,
+        name="message_reply",
+    ),
+]
+
 from . import replies  # noqa: E402
 
 urlpatterns += [

@@ -24,6 +24,7 @@ from .forms import (
     SendForm,
     WebhookSettingsForm,
 )
+from .message_pages import job_messages
 from .models import (
     MessageTemplate,
     OutgoingMessage,
@@ -236,7 +237,14 @@ def job_progress(job: SmsJob) -> dict:
         if counts.get(value, 0) or value in ("queued", "submitted", "delivered")
     ]
     handled = total - waiting
+    # What the job's badge says: a finished job none of whose messages left the panel (all
+    # refused, cancelled or STOP-listed) did not send anything.
+    badge = (job.status, job.get_status_display())
+    left = sum(counts.get(s, 0) for s in ("submitted", "delivered", "undelivered", "expired"))
+    if job.status == SmsJob.Status.DONE and total and not left:
+        badge = ("failed", _("Not sent"))
     return {
+        "badge": badge,
         "rows": rows,
         "total": total,
         "pending": pending,
@@ -259,7 +267,11 @@ def job_detail(request: HttpRequest, job_id: int):
             return response
         return render(request, "messaging/job.html#progress", context)
     invalid = [(raw, INVALID_REASONS.get(reason, reason)) for raw, reason in job.invalid_receivers]
-    return render(request, "messaging/job.html", {**context, "invalid": invalid})
+    return render(
+        request,
+        "messaging/job.html",
+        {**context, "invalid": invalid, **job_messages(job, request.GET)},
+    )
 
 
 @account_view

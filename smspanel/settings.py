@@ -235,8 +235,10 @@ SMS_OPERATOR = {
         "out_of_order_rate": 0.01,
         "delay_median_s": float(os.environ.get("SMS_SIMULATOR_DELAY_MEDIAN_S", "3")),
         "delay_max_s": float(os.environ.get("SMS_SIMULATOR_DELAY_MAX_S", "120")),
-        "stop_reply_rate": 0.0,
-        "reply_rate": 0.0,
+        # Shares of messages (sent from a number allowing replies) the simulated handset
+        # answers, and answers with STOP; replies can also be made from a message's page.
+        "stop_reply_rate": float(os.environ.get("SMS_SIMULATOR_STOP_REPLY_RATE", "0")),
+        "reply_rate": float(os.environ.get("SMS_SIMULATOR_REPLY_RATE", "0")),
     },
 }
 if env_bool("SMS_SIMULATOR_ERRORS_OFF"):

@@ -83,7 +83,7 @@ def outgoing_list(
     qs = OutgoingMessage.objects.filter(account=account).exclude(
         status__in=OutgoingMessage.IN_FLIGHT  # under jobs
     )
-    qs = qs.exclude(error_code="CANCELLED")
+    qs = qs.exclude(status=_Q.CANCELLED)
     qs = between(qs, "created_at", date_from, date_to)
     if receiver:
         qs = qs.filter(receiver=stored_number(receiver, account))

@@ -107,6 +107,22 @@ def make_job(account):
     )
 
 
+def make_message(account):
+    from messaging.models import OutgoingMessage
+
+    job = make_job(account)
+    return OutgoingMessage.objects.create(
+        job=job,
+        account=account,
+        receiver="+33612345670",
+        country="FR",
+        parts=1,
+        credits=Decimal("1.00"),
+        status=OutgoingMessage.Status.SUBMITTED,
+        operator_id=f"sweep-{account.pk}",
+    )
+
+
 def make_incoming(account):
     from django.utils import timezone
 
@@ -159,6 +175,7 @@ OBJECT_MAKERS = {
     "import_id": make_import,
     "template_id": make_template,
     "job_id": make_job,
+    "message_id": make_message,
     "sender_id": make_sender,
     "incoming_id": make_incoming,
     "entry_id": make_stop_entry,

@@ -120,7 +120,7 @@ def test_a_deferred_job_is_listed_and_cancelled_with_its_credits_back(client, ac
     assert client.get(f"/sms/{account.name}/jobs") == []
     with pytest.raises(ovh.exceptions.ResourceNotFoundError):
         client.get(f"/sms/{account.name}/jobs/{job_id}")
-    assert OutgoingMessage.objects.get(pk=job_id).status == OutgoingMessage.Status.FAILED
+    assert OutgoingMessage.objects.get(pk=job_id).status == OutgoingMessage.Status.CANCELLED
 
 
 def test_request_a_sender(client, account):
