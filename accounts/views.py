@@ -76,7 +76,7 @@ def ledger(request: HttpRequest):
             "page": page,
             "kind": kind,
             "kinds": CreditMovement.Kind.choices,
-            "tab": "dashboard",
+            "tab": "credits",
         },
     )
 
@@ -104,7 +104,7 @@ def transfer(request: HttpRequest):
     return render(
         request,
         "accounts/transfer.html",
-        {"account": account, "form": form, "is_owner": is_owner, "tab": "dashboard"},
+        {"account": account, "form": form, "is_owner": is_owner, "tab": "credits"},
     )
 
 

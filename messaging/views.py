@@ -333,7 +333,7 @@ def webhook_settings(request: HttpRequest):
             "configured": current is not None,
             "new_secret": new_secret,
             "log": log,
-            "tab": "settings",
+            "tab": "webhooks",
         },
     )
 

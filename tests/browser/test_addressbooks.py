@@ -30,7 +30,9 @@ def test_import_a_file_then_send_to_the_book(page, live_server, owner, account, 
         page.fill("#id_password", "secret-pass-123")
         page.get_by_role("button", name="Se connecter").click()
 
-        page.get_by_role("link", name="Carnets d'adresses").click()
+        nav = page.get_by_role("navigation", name="Rubriques du compte")
+        nav.get_by_text("Contacts", exact=True).click()
+        nav.get_by_role("link", name="Carnets d'adresses").click()
         page.fill("input[name=name]", "Clients")
         page.get_by_role("button", name="Créer").click()
         page.get_by_role("link", name="Importer un fichier").click()
@@ -44,9 +46,8 @@ def test_import_a_file_then_send_to_the_book(page, live_server, owner, account, 
         page.screenshot(path="var/screenshots/import-report.png", full_page=True)
         assert Contact.objects.count() == 3
 
-        page.get_by_role("navigation", name="Rubriques du compte").get_by_role(
-            "link", name="SMS"
-        ).click()  # the section opens on Envoyer
+        nav.get_by_text("Messages", exact=True).click()
+        nav.get_by_role("link", name="Envoyer un SMS").click()
         page.get_by_label("Clients").check()
         page.locator("#id_message").fill("Joyeuses fêtes !")
         page.check("#id_no_stop_clause")
@@ -61,3 +62,37 @@ def test_import_a_file_then_send_to_the_book(page, live_server, owner, account, 
         }
     finally:
         app.conf.task_always_eager = False
+
+
+def test_the_contacts_table_fills_itself_when_the_import_finishes(
+    page, live_server, owner, account, tmp_path, settings, monkeypatch
+):
+    """The import runs after the page is shown (a worker, here the test itself): the page polls,
+    and on completion the table is swapped in without "Refresh the list" being clicked."""
+    from addressbooks import services, tasks
+    from addressbooks.models import AddressBook, ContactImport
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CONTACT_IMPORT_PROCESSES = 1
+    queued = []
+    monkeypatch.setattr(tasks.contact_import, "delay", queued.append)
+    book = AddressBook.objects.create(account=account, name="Clients")
+    upload = tmp_path / "clients.csv"
+    upload.write_text(CSV, encoding="utf-8")
+    page.goto(live_server.url + "/login/")
+    page.fill("#id_username", owner.email)
+    page.fill("#id_password", "secret-pass-123")
+    page.get_by_role("button", name="Se connecter").click()
+    page.goto(f"{live_server.url}/sms/{account.name}/addressbooks/{book.pk}/import/")
+    page.set_input_files("input[type=file]", str(upload))
+    page.get_by_role("button", name="Importer").click()
+    expect(page.get_by_test_id("import-progress")).to_contain_text("en cours")
+    expect(page.locator("#contacts")).to_contain_text("Aucun contact")
+
+    services.contact_import_run(queued[0])
+
+    assert ContactImport.objects.get(pk=queued[0]).status == ContactImport.Status.DONE
+    expect(page.locator("#contacts")).to_contain_text("Dupont; Jr")
+    expect(page.get_by_test_id("contact-row")).to_have_count(3)
+    expect(page.get_by_test_id("book-count")).to_have_text("3 contacts")
+    assert page.url.endswith(f"/addressbooks/{book.pk}/")  # no reload, no click

@@ -47,7 +47,7 @@ def test_plan_then_cancel_refunds(page, live_server, owner, account, eager_celer
     page.goto(f"{live_server.url}/sms/{account.name}/send/")
     page.fill("#id_receivers", "+33612345678")
     page.locator("#id_message").fill("Rappel : rendez-vous jeudi.")
-    page.locator("summary").click()
+    page.get_by_text("Options avancées").click()
     page.check("input[name=when][value=later]")
     when = timezone.localtime() + timedelta(days=2)
     when = when.replace(hour=10, minute=30)
@@ -91,13 +91,13 @@ def test_a_stop_reply_lists_the_number_and_the_next_send_skips_it(
 
         # The handset answers STOP (the simulator's reply arrives after the delivery report).
         deliver_due_events(now=timezone.now() + timedelta(hours=1))
-        page.get_by_role("link", name="Liste STOP").click()
+        nav = page.get_by_role("navigation", name="Rubriques du compte")
+        nav.get_by_text("Contacts", exact=True).click()
+        nav.get_by_role("link", name="Liste STOP").click()
         expect(page.get_by_test_id("stop-row")).to_contain_text("+33612345678")
-        # Received SMS are in the SMS section, with its own row of links.
-        page.get_by_role("navigation", name="Rubriques du compte").get_by_role(
-            "link", name="SMS"
-        ).click()
-        page.get_by_role("link", name="Reçus").click()
+        # Received SMS are in the Messages menu.
+        nav.get_by_text("Messages", exact=True).click()
+        nav.get_by_role("link", name="Reçus").click()
         expect(page.get_by_test_id("incoming-row")).to_contain_text("STOP")
         page.screenshot(path="var/screenshots/received.png", full_page=True)
 
