@@ -78,7 +78,8 @@ class SmsAccountAdmin(admin.ModelAdmin):
     ]
     inlines = [MembershipInline]
 
-    @admin.display(description=_("Credits"))
+    # Not "Credits": the balance above already has that label.
+    @admin.display(description=_("Credit operations"))
     def credit_link(self, obj):
         if not obj.pk:
             return "-"

@@ -15,6 +15,7 @@ urlpatterns = [
     path(P + "<int:book_id>/import/", views.import_upload, name="import"),
     path(P + "<int:book_id>/contacts/add/", views.contact_add, name="contact_add"),
     path(P + "<int:book_id>/contacts/delete/", views.contacts_delete, name="contacts_delete"),
+    path(P + "<int:book_id>/contacts/send/", views.contacts_send, name="contacts_send"),
     path(P + "contacts/<int:contact_id>/edit/", views.contact_edit, name="contact_edit"),
     path(P + "imports/<int:import_id>/", views.import_status, name="import_status"),
     path(P + "imports/<int:import_id>/rejected.csv", views.import_rejected, name="rejected"),

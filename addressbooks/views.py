@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from accounts.access import account_view
-from core.csv_export import escape_cell, stream_csv
+from core.csv_export import stream_csv
 from core.views import confirm_delete
 
 from . import parsers, services
@@ -187,6 +187,22 @@ def contacts_delete(request: HttpRequest, book_id: int):
     return redirect(_book_url(book, q=request.POST.get("q", "")))
 
 
+@account_view
+@require_POST
+def contacts_send(request: HttpRequest, book_id: int):
+    """ "Send an SMS to the selected contacts": the ticked contacts of this book, handed to the
+    send form in its address. A POST (the form also carries the CSRF token), answered with a
+    redirect, so that the token never ends up in the address bar or the history."""
+    book = _book_for(request, book_id)
+    ticked = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = list(book.contacts.filter(pk__in=ticked).values_list("pk", flat=True)) if ticked else []
+    if not ids:
+        messages.warning(request, _("Select the contacts to send an SMS to."))
+        return redirect(_book_url(book, q=request.POST.get("q", "")))
+    url = reverse("messaging:compose", args=[request.account.name])
+    return redirect(f"{url}?{urlencode({'ids': ids}, doseq=True)}")
+
+
 class _SizeLimit(FileUploadHandler):
     """Stops reading the upload as soon as it passes the limit (the CSRF middleware would
     otherwise read the whole body into a temporary file first: see csrf_exempt below)."""
@@ -290,11 +306,9 @@ def import_status(request: HttpRequest, import_id: int):
 
 
 def _csv_response(rows, filename: str) -> StreamingHttpResponse:
-    # Address-book files escape every formula-like cell, numbers included: the import takes
-    # the quote off again, so an exported book imports back unchanged.
-    return stream_csv(
-        rows, filename, escape=lambda cell: escape_cell("" if cell is None else str(cell))
-    )
+    # The rule of every export (core.csv_export): the import takes the apostrophe off again,
+    # so an exported book imports back unchanged.
+    return stream_csv(rows, filename)
 
 
 @account_view

@@ -1,7 +1,21 @@
-"""CSV downloads: streamed, `;`-separated, UTF-8 with a BOM, cells safe from formula injection."""
+"""CSV downloads: streamed, `;`-separated, UTF-8 with a BOM, cells safe from formula injection.
+
+One rule for every export (history, received SMS, STOP list, address books, recipient lists):
+a cell starting with = + - @ (or a tab or carriage return) gets a leading apostrophe, numbers
+included. Why, for a number such as +33612345678:
+- left bare, Excel and LibreOffice read it as the number 33612345678 (shown 3,36E+10): the +
+  is lost, and a + or - cell is a formula trigger, so it cannot be told apart from a real
+  formula by the rule;
+- written as ="+33612345678" it is a formula: Excel shows the text, but LibreOffice shows the
+  formula itself unless formulas are evaluated on import, and any other consumer of the file
+  (a script, our own import) gets `="+33…"`;
+- an apostrophe is the OWASP-recommended escape: the cell stays text in both spreadsheets, the
+  number is readable with its +, and our imports take the apostrophe off again, so an exported
+  book or list imports back unchanged. A leading tab would work too but is invisible, and many
+  tools strip it silently.
+"""
 
 import csv
-import re
 from collections.abc import Callable, Iterable
 
 from django.http import StreamingHttpResponse
@@ -11,7 +25,6 @@ from .dates import PARIS
 
 # A spreadsheet reads a cell starting with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_E164 = re.compile(r"\+[0-9]{1,15}")
 
 
 def escape_cell(value: str) -> str:
@@ -20,12 +33,9 @@ def escape_cell(value: str) -> str:
 
 
 def csv_cell(value) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets a leading quote.
-
-    A bare E.164 number ("+33612345678") is left alone: it can only ever read as a number.
-    """
-    text = "" if value is None else str(value)
-    return text if _E164.fullmatch(text) else escape_cell(text)
+    """A cell a spreadsheet shows as text: one starting like a formula (an E.164 number
+    included) gets a leading apostrophe; None is an empty cell."""
+    return escape_cell("" if value is None else str(value))
 
 
 class _Echo:

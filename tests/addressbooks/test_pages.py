@@ -173,6 +173,34 @@ def test_delete_selected_contacts_of_this_book_only(owner_client, account, book)
     assert book.contacts_count == 3
 
 
+def test_send_to_selected_contacts_keeps_the_csrf_token_out_of_the_address(
+    owner_client, account, book
+):
+    add_contacts(book, 3)
+    ids = list(Contact.objects.filter(book=book).order_by("pk").values_list("pk", flat=True))
+    foreign = ContactFactory()
+    page = owner_client.get(url("book", account.name, book.pk)).content.decode()
+    assert 'formmethod="get"' not in page
+    assert f'formaction="{url("contacts_send", account.name, book.pk)}"' in page
+
+    response = owner_client.post(
+        url("contacts_send", account.name, book.pk),
+        {"csrfmiddlewaretoken": "x", "q": "", "ids": [ids[0], ids[2], foreign.pk]},
+    )
+
+    assert response.status_code == 302
+    compose = reverse("messaging:compose", args=[account.name])
+    assert response["Location"] == f"{compose}?ids={ids[0]}&ids={ids[2]}"
+    form = owner_client.get(response["Location"]).content.decode()
+    assert "2 contacts choisis" in form and "Nom0000" in form and "Nom0002" in form
+    assert "Nom0001" not in form
+
+
+def test_send_to_selected_contacts_asks_for_a_selection(owner_client, account, book):
+    response = owner_client.post(url("contacts_send", account.name, book.pk), {}, follow=True)
+    assert "Sélectionnez les contacts à qui envoyer un SMS." in response.content.decode()
+
+
 def test_book_page_keyset_pagination(owner_client, account, book):
     add_contacts(book, 120)
     first = owner_client.get(url("book", account.name, book.pk))
@@ -375,7 +403,7 @@ def all_urls(account):
         url("list", s), url("book", s, book.pk), url("rename", s, book.pk),
         url("delete", s, book.pk), url("export", s, book.pk), url("import", s, book.pk),
         url("contact_add", s, book.pk), url("contacts_delete", s, book.pk),
-        url("contact_edit", s, contact.pk), url("import_status", s, imp.pk),
+        url("contacts_send", s, book.pk), url("contact_edit", s, contact.pk), url("import_status", s, imp.pk),
         url("rejected", s, imp.pk),
     ]  # fmt: skip
 

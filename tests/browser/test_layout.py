@@ -116,7 +116,9 @@ def pages(account, book):
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("width", [1280, 390])
-def test_no_page_scrolls_sideways(browser, live_server, page, owner, filled_account, language, width):
+def test_no_page_scrolls_sideways(
+    browser, live_server, page, owner, filled_account, language, width
+):
     account, book = filled_account
     context = browser.new_context(viewport={"width": width, "height": 844})
     context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
@@ -148,7 +150,9 @@ def test_no_page_scrolls_sideways(browser, live_server, page, owner, filled_acco
         context.close()
 
 
-def test_the_phone_menu_opens_and_leads_to_every_section(browser, live_server, page, owner, account):
+def test_the_phone_menu_opens_and_leads_to_every_section(
+    browser, live_server, page, owner, account
+):
     context = browser.new_context(viewport={"width": 390, "height": 844})
     context.add_cookies([{"name": "django_language", "value": "fr", "url": live_server.url}])
     tab = context.new_page()
@@ -182,7 +186,10 @@ def test_the_laptop_menus_drop_down_and_close(page, live_server, owner, account)
     page.goto(f"{live_server.url}/sms/{account.name}/")
     nav = page.get_by_role("navigation", name="Account sections")
     expect(page.get_by_test_id("nav-menu-button")).to_be_hidden()
-    tops = {round(box["y"]) for box in (item.bounding_box() for item in nav.locator(".nav-items > li").all())}
+    tops = {
+        round(box["y"])
+        for box in (item.bounding_box() for item in nav.locator(".nav-items > li").all())
+    }
     assert len(tops) == 1, "the account navigation wraps"
     expect(nav.get_by_role("link", name="Recipient lists")).to_be_hidden()
     nav.get_by_text("Contacts", exact=True).click()
@@ -193,4 +200,6 @@ def test_the_laptop_menus_drop_down_and_close(page, live_server, owner, account)
     nav.get_by_role("link", name="Planned sends").click()
     expect(page).to_have_url(f"{live_server.url}/sms/{account.name}/scheduled/")
     # The current group's pages stay one click away under the tabs.
-    expect(page.get_by_role("navigation", name="Messages").get_by_role("link", name="Received")).to_be_visible()
+    expect(
+        page.get_by_role("navigation", name="Messages").get_by_role("link", name="Received")
+    ).to_be_visible()

@@ -23,13 +23,13 @@ def test_escape_cell(value, escaped):
         ("@x", "'@x"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
-        ("+33612345678", "+33612345678"),
+        ("+33612345678", "'+33612345678"),  # a number, as any other cell starting with +
         ("Bonjour", "Bonjour"),
         (None, ""),
         (12, "12"),
     ],
 )
-def test_csv_cell_leaves_numbers_alone(value, expected):
+def test_csv_cell_escapes_every_formula_start(value, expected):
     assert csv_cell(value) == expected
 
 
@@ -41,7 +41,7 @@ def test_stream_csv_writes_a_bom_semicolons_and_escaped_cells():
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="out.csv"'
     body = b"".join(response.streaming_content).decode("utf-8")
-    assert body == "\ufeffNom;Numéro\r\n'=cmd;+33612345678\r\n;3\r\n"
+    assert body == "\ufeffNom;Numéro\r\n'=cmd;'+33612345678\r\n;3\r\n"
 
 
 def test_stream_csv_reads_the_rows_as_it_streams():
