@@ -241,3 +241,57 @@ class DestinationRate(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.country}): {self.credits_per_segment}"
+
+
+class SmsUser(models.Model):
+    """An SMS user of an account (OVH `sms.User`): the login and password of http2sms, and a
+    sub-identity of the API with its own jobs, an optional credit quota and an alert threshold."""
+
+    class QuotaStatus(models.TextChoices):
+        # Each send by this user is also taken from quota_left; none once it is spent.
+        ACTIVE = "active", _("Quota on")
+        # The user sends on the account's credits alone.
+        INACTIVE = "inactive", _("No quota")
+
+    class Support(models.TextChoices):
+        BOTH = "both", _("E-mail and SMS")
+        MAIL = "mail", _("E-mail")
+        SMS = "sms", _("SMS")
+
+    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="sms_users")
+    login = models.CharField(_("login"), max_length=32)
+    # Django's password hash: http2sms checks it, nothing shows it back.
+    password = models.CharField(max_length=128)
+    # Changed only through conditional UPDATEs (accounts.services.sms_user_quota_debit).
+    quota_status = models.CharField(
+        _("quota"), max_length=8, choices=QuotaStatus, default=QuotaStatus.INACTIVE
+    )
+    quota_left = models.DecimalField(
+        _("quota left"), max_digits=14, decimal_places=2, default=Decimal("0.00")
+    )
+    # One alert when a send takes quota_left below this many credits (0: none).
+    alert_threshold = models.PositiveIntegerField(_("alert threshold"), default=0)
+    alert_email = models.EmailField(_("alert e-mail address"), blank=True)
+    alert_number = models.CharField(_("alert number"), max_length=16, blank=True)
+    alert_support = models.CharField(
+        _("alert by"), max_length=4, choices=Support, default=Support.MAIL
+    )
+    callback = models.URLField(_("delivery report URL"), max_length=500, blank=True)
+    stop_callback = models.URLField(_("STOP URL"), max_length=500, blank=True)
+    # Addresses allowed to use this login on http2sms (empty: any).
+    ip_restrictions = models.JSONField(_("allowed addresses"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["login"]
+        verbose_name = _("SMS user")
+        verbose_name_plural = _("SMS users")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "login"], name="one_sms_user_login"),
+            models.CheckConstraint(
+                condition=models.Q(quota_left__gte=0), name="sms_user_quota_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.login} ({self.account})"

@@ -3,7 +3,9 @@
 from collections.abc import Iterable
 from decimal import Decimal
 
-from .models import DestinationRate
+from django.db.models import Count, Sum
+
+from .models import DestinationRate, SmsUser
 
 
 def rates_for(regions: Iterable[str]) -> dict[str, Decimal]:
@@ -17,3 +19,15 @@ def rates_for(regions: Iterable[str]) -> dict[str, Decimal]:
             "country", "credits_per_segment"
         )
     )
+
+
+def quota_totals(account) -> dict:
+    """OVH's creditsHoldByQuota and userQuantityWithQuota: what the SMS users with a quota on
+    may still spend, and how many they are."""
+    totals = SmsUser.objects.filter(
+        account=account, quota_status=SmsUser.QuotaStatus.ACTIVE
+    ).aggregate(held=Sum("quota_left"), users=Count("pk"))
+    return {
+        "creditsHoldByQuota": float(totals["held"] or 0),
+        "userQuantityWithQuota": totals["users"],
+    }

@@ -4,6 +4,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -11,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .models import CreditMovement, Membership, SmsAccount
+from .models import CreditMovement, Membership, SmsAccount, SmsUser
 
 CENT = Decimal("0.01")
 
@@ -182,3 +183,82 @@ def account_open(*, user, description: str = "", free_credits: Decimal = Decimal
                 key=f"signup:{account.pk}",
             )
     return account
+
+
+# --- SMS users (OVH sms.User): http2sms logins and API sub-identities ---------------------------
+
+
+class SmsUserError(Exception):
+    """The change was refused; the message says why."""
+
+
+def sms_user_create(*, account: SmsAccount, login: str, password: str) -> SmsUser:
+    if SmsUser.objects.filter(account=account, login=login).exists():
+        raise SmsUserError(_("This login is already used on this account."))
+    try:
+        with transaction.atomic():
+            return SmsUser.objects.create(
+                account=account, login=login, password=make_password(password)
+            )
+    except IntegrityError:  # created meanwhile by a concurrent call
+        raise SmsUserError(_("This login is already used on this account.")) from None
+
+
+def sms_user_update(user: SmsUser, *, password: str | None = None, quota_left=None, **fields):
+    """Change a user's settings; a new quota replaces the one left (OVH sets it this way)."""
+    for name, value in fields.items():
+        setattr(user, name, value)
+    if password:
+        user.password = make_password(password)
+    if quota_left is not None:
+        user.quota_left = _quantize(quota_left)
+    user.save()
+
+
+def sms_user_authenticate(*, account_name: str, login: str, password: str, address: str):
+    """The SMS user these http2sms credentials name, or None (unknown account or login, wrong
+    password, or an address outside the user's ipRestrictions)."""
+    user = (
+        SmsUser.objects.select_related("account")
+        .filter(account__name=account_name, login=login)
+        .first()
+    )
+    if user is None:
+        make_password(password)  # the same work as a known login: no timing oracle
+        return None
+    if not check_password(password, user.password):
+        return None
+    if user.ip_restrictions and address not in user.ip_restrictions:
+        return None
+    return user
+
+
+def sms_user_quota_debit(*, user: SmsUser, amount) -> bool:
+    """Take `amount` from the user's quota when it is on; False (nothing changed) when the
+    quota left is short. Inside the caller's transaction, next to the account's debit."""
+    if user.quota_status != SmsUser.QuotaStatus.ACTIVE:
+        return True
+    amount = _quantize(amount)
+    users = SmsUser.objects.filter(pk=user.pk, quota_left__gte=amount)
+    if not users.update(quota_left=F("quota_left") - amount):
+        return False
+    left = SmsUser.objects.filter(pk=user.pk).values_list("quota_left", flat=True)[0]
+    threshold = user.alert_threshold
+    if threshold and left < threshold <= left + amount:
+        transaction.on_commit(lambda: _quota_alert(user.pk))
+    return True
+
+
+def _quota_alert(user_id: int) -> None:
+    user = SmsUser.objects.select_related("account").get(pk=user_id)
+    if not user.alert_email or user.alert_support == SmsUser.Support.SMS:
+        return  # alerts by SMS are not sent: no sender is dedicated to them
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            _("SMS user %(login)s: quota low") % {"login": user.login},
+            _("The SMS user %(login)s of %(account)s has %(left)s credits of quota left.")
+            % {"login": user.login, "account": user.account.name, "left": user.quota_left},
+            None,
+            [user.alert_email],
+            fail_silently=True,
+        )

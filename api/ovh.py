@@ -116,7 +116,10 @@ def authenticate(request) -> ConsumerKey:
         raise ApiError(403, "This credential does not exist", "INVALID_CREDENTIAL")
     app = ck.application
     if not _same(app_key, app.app_key):
-        # A key belongs to one application: another application's key is unknown here.
+        # A key belongs to one application: another application's key is unknown here; an
+        # application key nobody was given is refused as such, as OVHcloud does.
+        if not ApiApplication.objects.filter(app_key=app_key).exists():
+            raise ApiError(403, "Invalid application key", "INVALID_KEY")
         raise ApiError(403, "This credential does not exist", "INVALID_CREDENTIAL")
     if not _TIMESTAMP.fullmatch(ts) or abs(int(ts) - int(time.time())) > settings.API_TIME_WINDOW:
         raise ApiError(400, "Query out of time", "QUERY_TIME_OUT")

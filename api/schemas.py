@@ -1,7 +1,8 @@
 """Request and response bodies, with OVHcloud's field names (`sms.*` models of /1.0/sms)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
+from uuid import UUID
 
 from ninja import Field, Schema
 
@@ -46,14 +47,30 @@ class CurrentCredential(Schema):
     lastUse: datetime | None
 
 
+class TrackingOption(Schema):
+    media: Literal["email", "sms", "voice"]
+    sender: str = Field(..., max_length=64)
+    target: str = Field(..., max_length=255)
+
+
 class SmsResponse(Schema):
     responseType: Literal["cgi", "none", "text"]
-    cgiUrl: str | None = None
+    cgiUrl: str | None = Field(None, max_length=500)
+    text: str | None = Field(None, max_length=1000)
+    trackingDefaultSmsSender: str | None = Field(None, max_length=64)
+    trackingOptions: list[TrackingOption] | None = None
 
 
 class Templates(Schema):
     customizedEmailMode: bool = False
     customizedSmsMode: bool = False
+    emailBody: str | None = Field(None, max_length=10_000)
+    emailFrom: str | None = Field(None, max_length=255)
+    emailSubject: str | None = Field(None, max_length=255)
+    smsBody: str | None = Field(None, max_length=1000)
+
+
+RecreditAmount = Literal["100", "200", "250", "500", "1000", "5000", "10000"]
 
 
 class AccountOut(Schema):
@@ -63,9 +80,11 @@ class AccountOut(Schema):
     creditsLeft: float
     creditsHoldByQuota: float = 0
     creditThresholdForAutomaticRecredit: float
+    automaticRecreditAmount: RecreditAmount | None = None
     callBack: str | None = None
     stopCallBack: str | None = None
     channel: Literal["both", "marketing", "transactional"] = "both"
+    smpp: bool = False
     smsResponse: SmsResponse
     templates: Templates
     userQuantityWithQuota: int = 0
@@ -106,6 +125,7 @@ class JobIn(Schema):
 
 class SendingReport(Schema):
     ids: list[int]
+    tag: str = ""
     invalidReceivers: list[str]
     validReceivers: list[str]
     totalCreditsRemoved: float
@@ -130,6 +150,9 @@ class JobOut(Schema):
 class OutgoingOut(JobOut):
     tag: str
     tariffCode: str
+    # A campaign's id (issue #20) and an SMPP message id: none for messages sent by /jobs.
+    batchID: UUID | None = None
+    messageID: UUID | None = None
 
 
 class IncomingOut(Schema):
@@ -220,6 +243,8 @@ class CleanOut(Schema):
 class BlacklistOut(Schema):
     number: str
     dateCreation: datetime
+    batchID: UUID | None = None
+    smsOutgoingID: int | None = None
 
 
 class TransferIn(Schema):
@@ -264,3 +289,36 @@ class AccountUpdate(Schema):
     description: str | None = Field(None, max_length=100)
     callBack: str | None = Field(None, max_length=500)
     stopCallBack: str | None = Field(None, max_length=500)
+    automaticRecreditAmount: RecreditAmount | None = None
+    creditThresholdForAutomaticRecredit: float | None = Field(None, ge=0, le=1_000_000_000)
+    smsResponse: SmsResponse | None = None
+    templates: Templates | None = None
+
+
+class Renew(Schema):
+    automatic: bool
+    deleteAtExpiration: bool
+    forced: bool
+    manualPayment: bool | None = None
+    period: int | None = Field(None, ge=1, le=120)
+
+
+class ServiceInfos(Schema):
+    canDeleteAtExpiration: bool
+    contactAdmin: str
+    contactBilling: str
+    contactTech: str
+    creation: date
+    domain: str
+    engagedUpTo: date | None = None
+    expiration: date
+    possibleRenewPeriod: list[int] | None = None
+    renew: Renew | None = None
+    renewalType: Literal["automaticForcedProduct", "automaticV2012", "automaticV2014",
+                         "automaticV2016", "manual", "oneShot", "option"]  # fmt: skip
+    serviceId: int
+    status: Literal["expired", "inCreation", "ok", "pendingDebt", "unPaid"]
+
+
+class ServiceInfosUpdate(Schema):
+    renew: Renew | None = None

@@ -20,10 +20,11 @@ CONSUMER_KEY_LENGTH = 32
 METHODS = ("GET", "POST", "PUT", "DELETE")
 # What the panel offers when a member creates a key by hand.
 # (/me/document carries the files that recipient lists and phonebook imports read.)
+# GET /me is what scripts call first, as a connection check.
 FULL_ACCESS = [{"method": m, "path": "/sms*"} for m in METHODS] + [
     {"method": m, "path": "/me/document*"} for m in ("GET", "POST", "DELETE")
-]
-READ_ONLY = [{"method": "GET", "path": "/sms*"}]
+] + [{"method": "GET", "path": "/me"}]
+READ_ONLY = [{"method": "GET", "path": "/sms*"}, {"method": "GET", "path": "/me"}]
 
 
 def clean_rules(rules) -> list[dict]:

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import SmsAccount
+from accounts.models import SmsAccount, SmsUser
 from senders.models import Sender
 
 
@@ -47,6 +47,10 @@ class SmsJob(models.Model):
     # planned jobs use is refused by senders.services).
     sender = models.ForeignKey(
         Sender, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
+    # The SMS user who sent it (API users/{login}/jobs, http2sms); null for the account's own.
+    sms_user = models.ForeignKey(
+        SmsUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
     )
     # The sender shown to recipients; empty for the short number that allows replies.
     sender_label = models.CharField(_("sender"), max_length=16, blank=True)

@@ -13,8 +13,13 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from accounts.models import SmsAccount
-from accounts.services import InsufficientCredits, credits_debit, credits_refund
+from accounts.models import SmsAccount, SmsUser
+from accounts.services import (
+    InsufficientCredits,
+    credits_debit,
+    credits_refund,
+    sms_user_quota_debit,
+)
 from core import recipients as rcpt
 from senders.models import Sender
 
@@ -101,6 +106,7 @@ def job_submit(
     now: datetime | None = None,
     message_rows_now: bool = False,
     validity_period: int | None = None,
+    sms_user: SmsUser | None = None,
 ) -> SmsJob:
     """Create a job, charge it whole, and queue it (or plan it). Raises SendError.
 
@@ -142,6 +148,7 @@ def job_submit(
         job = SmsJob.objects.create(
             account=account,
             created_by=user,
+            sms_user=sms_user,
             sender=sender,
             sender_label=sender.sender if sender else "",
             reply_allowed=sender is None or sender.allows_replies,
@@ -174,6 +181,12 @@ def job_submit(
                 _("Your credit balance is insufficient: this send needs %(cost)s credits.")
                 % {"cost": number_format(cost, 2)}
             ) from None
+        if sms_user is not None and not sms_user_quota_debit(user=sms_user, amount=cost):
+            transaction.set_rollback(True)
+            raise SendError(
+                _("The quota of this SMS user is insufficient: this send needs %(cost)s credits.")
+                % {"cost": number_format(cost, 2)}
+            )
         rows = [
             (r.number, r.region, r.source, p, t, str(rates[r.region] * p), _Q.QUEUED)
             for r, p, t in zip(sendable, parts, texts, strict=True)

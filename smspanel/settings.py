@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Innermost: sees the responses of Django's 404/500 handling and of django-ninja's 405.
+    "api.middleware.OvhErrorShape",
 ]
 
 ROOT_URLCONF = "smspanel.urls"

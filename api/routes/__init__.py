@@ -4,7 +4,8 @@ This package holds the NinjaAPI (the signed-request authentication and the error
 one Router module per resource, each thin over the apps' services:
 
     auth        /auth/time, /auth/credential, /auth/currentCredential
-    account     /sms, /sms/estimate, /sms/{serviceName}, …/transferCredits
+    me          /me (the key holder's identity)
+    account     /sms, /sms/estimate, /sms/{serviceName}, …/transferCredits, …/serviceInfos
     jobs        …/jobs (send, pending messages, cancel)
     outgoing    …/outgoing (sent messages)
     incoming    …/incoming (replies)
@@ -24,6 +25,7 @@ from ninja.security import APIKeyHeader
 
 from .. import ovh
 from ..errors import ApiError, error_response
+from ..rendering import OvhRenderer
 from . import (
     account,
     auth,
@@ -31,6 +33,7 @@ from . import (
     documents,
     incoming,
     jobs,
+    me,
     outgoing,
     phonebooks,
     receivers,
@@ -67,11 +70,12 @@ api = OvhAPI(
         "python-ovh works with its endpoint set to this server's /1.0."
     ),
     auth=OvhSignature(),
+    renderer=OvhRenderer(),
     urls_namespace="ovhapi",
 )
 
 # Each path belongs to one router (a path split over two would answer 405 for the second).
-for module in (auth, account, jobs, outgoing, incoming, blacklists, senders, phonebooks,
+for module in (auth, me, account, jobs, outgoing, incoming, blacklists, senders, phonebooks,
                receivers, documents):  # fmt: skip
     api.add_router("", module.router)
 

@@ -1,9 +1,13 @@
 """/sms, /sms/estimate and /sms/{serviceName}: the account, its settings and credit transfers."""
 
+from datetime import date
+
+from django.utils import timezone
 from ninja import Router
 
 from accounts.forms import AccountSettingsForm
-from accounts.models import SmsAccount
+from accounts.models import Membership, SmsAccount
+from accounts.selectors import quota_totals
 from accounts.services import InsufficientCredits, credits_transfer
 from messaging import webhooks
 from messaging.encoding import count
@@ -36,6 +40,18 @@ def sms_estimate(request, payload: schemas.EstimateIn):
     }
 
 
+# Replies are read under /incoming (STOPs also go to stopCallBack): no automatic answer, no
+# forwarding of replies to a CGI; the alert e-mail has smspanel's own text.
+SMS_RESPONSE = {"responseType": "none", "cgiUrl": None, "text": None,
+                "trackingDefaultSmsSender": None, "trackingOptions": None}  # fmt: skip
+TEMPLATES = {"customizedEmailMode": False, "customizedSmsMode": False, "emailBody": None,
+             "emailFrom": None, "emailSubject": None, "smsBody": None}  # fmt: skip
+
+
+RENEW = {"automatic": True, "deleteAtExpiration": False, "forced": False,
+         "manualPayment": False, "period": 12}  # fmt: skip
+
+
 def _account_out(account: SmsAccount) -> dict:
     callbacks = WebhookSettings.objects.filter(account=account).first()
     return {
@@ -43,12 +59,32 @@ def _account_out(account: SmsAccount) -> dict:
         "description": account.description,
         "status": account.status,
         "creditsLeft": float(account.credits),
+        # No payments in smspanel: the threshold is the low-credit alert's.
         "creditThresholdForAutomaticRecredit": float(account.low_credit_threshold or 0),
+        "automaticRecreditAmount": None,
         "callBack": (callbacks.delivery_url or None) if callbacks else None,
         "stopCallBack": (callbacks.stop_url or None) if callbacks else None,
-        "smsResponse": {"responseType": "cgi" if callbacks and callbacks.stop_url else "none"},
-        "templates": {},
+        "smpp": False,
+        "smsResponse": SMS_RESPONSE,
+        "templates": TEMPLATES,
+        **quota_totals(account),
     }
+
+
+def _refuse_unsupported(payload: schemas.AccountUpdate) -> None:
+    """Settings smspanel has no behaviour for are refused, not stored and ignored."""
+    if payload.automaticRecreditAmount is not None:
+        raise ApiError.invalid(
+            "automaticRecreditAmount: smspanel takes no payments, so it cannot recredit "
+            "automatically (staff credit accounts)"
+        )
+    if payload.smsResponse is not None and payload.smsResponse.dict() != SMS_RESPONSE:
+        raise ApiError.invalid(
+            "smsResponse: only responseType none is available: replies are read under "
+            "/incoming and STOPs are posted to stopCallBack"
+        )
+    if payload.templates is not None and payload.templates.dict() != TEMPLATES:
+        raise ApiError.invalid("templates: the low-credit alert has smspanel's own text")
 
 
 @router.get("/sms/{serviceName}", response=responses(schemas.AccountOut))
@@ -60,11 +96,19 @@ def sms_account(request, serviceName: str):
 def sms_account_update(request, serviceName: str, payload: schemas.AccountUpdate):
     """Change the description and the callback URLs (the panel's settings forms decide)."""
     account = account_for(request, serviceName)
-    if payload.description is not None:
+    _refuse_unsupported(payload)
+    threshold = payload.creditThresholdForAutomaticRecredit
+    if payload.description is not None or threshold is not None:
+        if threshold is not None:
+            threshold = f"{threshold:.2f}" if threshold else ""  # 0: no alert
         data = {
-            "description": payload.description,
+            "description": account.description
+            if payload.description is None
+            else payload.description,
             "default_region": account.default_region,
-            "low_credit_threshold": account.low_credit_threshold or "",
+            "low_credit_threshold": account.low_credit_threshold or ""
+            if threshold is None
+            else threshold,
             "alert_email": account.alert_email,
         }
         form = AccountSettingsForm(data=data, instance=account)
@@ -107,4 +151,56 @@ def transfer_credits(request, serviceName: str, payload: schemas.TransferIn):
         raise ApiError(400, "Not enough credits", "NOT_ENOUGH_CREDITS") from None
     except ValueError as exc:
         raise ApiError.invalid(str(exc)) from None
+    return done()
+
+
+# --- serviceInfos: smspanel accounts are not rented: they never expire, nothing is renewed.
+
+
+def _owner_handle(account: SmsAccount) -> str:
+    owner = account.memberships.filter(role=Membership.Role.OWNER).select_related("user").first()
+    return owner.user.handle if owner else ""
+
+
+def _next_anniversary(created: date, today: date) -> date:
+    """The account's renewal date as OVHcloud shows one: the next anniversary of its creation
+    (renewed automatically and for free)."""
+    years = today.year - created.year + 1
+    try:
+        return created.replace(year=created.year + years)
+    except ValueError:  # 29 February
+        return created.replace(year=created.year + years, day=28)
+
+
+@router.get("/sms/{serviceName}/serviceInfos", response=responses(schemas.ServiceInfos))
+def service_infos(request, serviceName: str):
+    account = account_for(request, serviceName)
+    handle = _owner_handle(account)
+    created = timezone.localdate(account.created_at)
+    return {
+        "canDeleteAtExpiration": False,
+        "contactAdmin": handle,
+        "contactBilling": handle,
+        "contactTech": handle,
+        "creation": created,
+        "domain": account.name,
+        "engagedUpTo": None,
+        "expiration": _next_anniversary(created, timezone.localdate()),
+        "possibleRenewPeriod": [12],
+        "renew": RENEW,
+        "renewalType": "automaticV2016",
+        "serviceId": account.pk,
+        "status": "ok" if account.status == SmsAccount.Status.ENABLE else "expired",
+    }
+
+
+@router.put("/sms/{serviceName}/serviceInfos", response=responses(None))
+def service_infos_update(request, serviceName: str, payload: schemas.ServiceInfosUpdate):
+    """Only `renew` is writable; an account cannot be set to end at expiration."""
+    account_for(request, serviceName)
+    renew = payload.renew
+    if renew is not None and (renew.deleteAtExpiration or not renew.automatic):
+        raise ApiError.invalid(
+            "renew: smspanel accounts do not expire: they are kept until deleted in the panel"
+        )
     return done()

@@ -1,20 +1,35 @@
 """/sms/{serviceName}/blacklists: the account's STOP list."""
 
+from typing import Annotated
+from uuid import UUID
+
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Query, Router
 
 from messaging.models import StopListEntry
+from messaging.selectors import MAX_ID
 
 from .. import schemas
 from ..schemas import responses
-from .base import account_for, column, done, stored_number
+from .base import account_for, done, stored_number
 
 router = Router(tags=["blacklists"])
 
 
 @router.get("/sms/{serviceName}/blacklists", response=responses(list[str]))
-def blacklists_list(request, serviceName: str):
-    return column(request, serviceName, StopListEntry, "number", order="-id")
+def blacklists_list(
+    request,
+    serviceName: str,
+    batchID: UUID | None = None,
+    smsOutgoingID: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+):
+    """Numbers on the STOP list; smsOutgoingID: the one whose STOP answered that message."""
+    qs = StopListEntry.objects.filter(account=account_for(request, serviceName))
+    if batchID is not None:
+        qs = qs.none()  # no campaign (issue #20) has made an entry yet
+    if smsOutgoingID is not None:
+        qs = qs.filter(outgoing_id=smsOutgoingID)
+    return list(qs.order_by("-id").values_list("number", flat=True))
 
 
 def _stop_entry(request, service_name: str, value: str) -> StopListEntry:
@@ -25,7 +40,8 @@ def _stop_entry(request, service_name: str, value: str) -> StopListEntry:
 @router.get("/sms/{serviceName}/blacklists/{number}", response=responses(schemas.BlacklistOut))
 def blacklists_get(request, serviceName: str, number: str):
     entry = _stop_entry(request, serviceName, number)
-    return {"number": entry.number, "dateCreation": entry.created_at}
+    return {"number": entry.number, "dateCreation": entry.created_at, "batchID": None,
+            "smsOutgoingID": entry.outgoing_id}  # fmt: skip
 
 
 @router.delete("/sms/{serviceName}/blacklists/{number}", response=responses(None))

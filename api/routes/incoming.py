@@ -1,4 +1,5 @@
-"""/sms/{serviceName}/incoming: replies received by the account."""
+"""/sms/{serviceName}/incoming: replies received by the account (and the helpers the SMS users'
+and virtual numbers' incoming routes share)."""
 
 from datetime import datetime
 from typing import Annotated
@@ -15,17 +16,14 @@ from .base import DATE_FROM, DATE_TO, account_for, between, done, stored_number
 router = Router(tags=["incoming"])
 
 
-@router.get("/sms/{serviceName}/incoming", response=responses(list[int]))
-def incoming_list(
-    request,
-    serviceName: str,
-    date_from: Annotated[datetime | None, Query(alias=DATE_FROM)] = None,
-    date_to: Annotated[datetime | None, Query(alias=DATE_TO)] = None,
-    sender: str | None = None,
-    tag: str | None = None,
-):
-    account = account_for(request, serviceName)
-    qs = between(IncomingMessage.objects.filter(account=account), "received_at", date_from, date_to)
+def replies(account, sms_user=None):
+    """The account's replies, or those answering one SMS user's messages."""
+    qs = IncomingMessage.objects.filter(account=account)
+    return qs.filter(outgoing__job__sms_user=sms_user) if sms_user is not None else qs
+
+
+def reply_ids(qs, account, *, sender=None, tag=None, date_from=None, date_to=None) -> list[int]:
+    qs = between(qs, "received_at", date_from, date_to)
     if sender:
         qs = qs.filter(sender=stored_number(sender, account))
     if tag is not None:
@@ -33,14 +31,7 @@ def incoming_list(
     return list(qs.order_by("-id").values_list("id", flat=True))
 
 
-def _incoming(request, service_name: str, pk: int) -> IncomingMessage:
-    account = account_for(request, service_name)
-    return get_object_or_404(IncomingMessage, account=account, pk=pk)
-
-
-@router.get("/sms/{serviceName}/incoming/{id}", response=responses(schemas.IncomingOut))
-def incoming_get(request, serviceName: str, id: int):
-    reply = _incoming(request, serviceName, id)
+def reply_out(reply: IncomingMessage) -> dict:
     return {
         "id": reply.pk,
         "creationDatetime": reply.received_at,
@@ -51,7 +42,26 @@ def incoming_get(request, serviceName: str, id: int):
     }
 
 
+@router.get("/sms/{serviceName}/incoming", response=responses(list[int]))
+def incoming_list(
+    request,
+    serviceName: str,
+    date_from: Annotated[datetime | None, Query(alias=DATE_FROM)] = None,
+    date_to: Annotated[datetime | None, Query(alias=DATE_TO)] = None,
+    sender: str | None = None,
+    tag: str | None = None,
+):
+    account = account_for(request, serviceName)
+    return reply_ids(replies(account), account, sender=sender, tag=tag, date_from=date_from,
+                     date_to=date_to)  # fmt: skip
+
+
+@router.get("/sms/{serviceName}/incoming/{id}", response=responses(schemas.IncomingOut))
+def incoming_get(request, serviceName: str, id: int):
+    return reply_out(get_object_or_404(replies(account_for(request, serviceName)), pk=id))
+
+
 @router.delete("/sms/{serviceName}/incoming/{id}", response=responses(None))
 def incoming_delete(request, serviceName: str, id: int):
-    _incoming(request, serviceName, id).delete()
+    get_object_or_404(replies(account_for(request, serviceName)), pk=id).delete()
     return done()

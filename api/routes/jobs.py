@@ -55,7 +55,11 @@ def _receivers(account, payload: schemas.JobIn) -> rcpt.ParsedRecipients:
 @router.post("/sms/{serviceName}/jobs", response=responses(schemas.SendingReport))
 def jobs_create(request, serviceName: str, payload: schemas.JobIn):
     """Send (or plan, with differedPeriod in minutes) one message to its receivers."""
-    account = account_for(request, serviceName)
+    return send(request, account_for(request, serviceName), payload)
+
+
+def send(request, account, payload: schemas.JobIn, sms_user=None) -> dict:
+    """POST …/jobs of the account or of one of its SMS users: the sending report."""
     parsed = _receivers(account, payload)
     sender = None
     if payload.sender and not payload.senderForResponse:
@@ -64,9 +68,10 @@ def jobs_create(request, serviceName: str, payload: schemas.JobIn):
         if sender is None:
             raise ApiError(400, f"Invalid sender: {payload.sender}", "INVALID_SENDER")
     invalid = [raw for raw, _reason in parsed.invalid]
+    tag = payload.tag or ""
     if not parsed.valid:
         return {"ids": [], "invalidReceivers": invalid, "validReceivers": [],
-                "totalCreditsRemoved": 0}  # fmt: skip
+                "totalCreditsRemoved": 0, "tag": tag}  # fmt: skip
     now = timezone.now()
     planned = now + timedelta(minutes=payload.differedPeriod) if payload.differedPeriod else None
     try:
@@ -78,11 +83,12 @@ def jobs_create(request, serviceName: str, payload: schemas.JobIn):
             sender=sender,
             stop_clause=not payload.noStopClause,
             sms_class=payload.sms_class,
-            tag=payload.tag or "",
+            tag=tag,
             scheduled_at=planned,
             now=now,
             message_rows_now=True,
             validity_period=payload.validityPeriod,
+            sms_user=sms_user,
         )
     except sending.SendError as exc:
         raise ApiError(400, str(exc), "SEND_REFUSED") from None
@@ -99,35 +105,41 @@ def jobs_create(request, serviceName: str, payload: schemas.JobIn):
         + [number for _pk, number, status in rows if status == _Q.STOPLISTED],
         "validReceivers": [number for _pk, number in sent],
         "totalCreditsRemoved": float(job.credits),
+        "tag": tag,
     }
 
 
-def _pending(account):
-    """Messages not handed to the operator yet: OVHcloud's pending jobs."""
-    return OutgoingMessage.objects.filter(
+def pending(account, sms_user=None):
+    """Messages not handed to the operator yet: OVHcloud's pending jobs (of one SMS user)."""
+    qs = OutgoingMessage.objects.filter(
         account=account,
         status__in=OutgoingMessage.IN_FLIGHT,
         job__status__in=SmsJob.UNSENT,
     )
+    return qs.filter(job__sms_user=sms_user) if sms_user is not None else qs
+
+
+def pending_cancel(qs, pk: int):
+    """Cancel a planned message; its credits come back."""
+    message = get_object_or_404(qs, pk=pk)
+    if not sending.message_cancel(message=message):
+        raise ApiError(400, "This SMS is already being sent: it cannot be cancelled", "TOO_LATE")
+    return done()
 
 
 @router.get("/sms/{serviceName}/jobs", response=responses(list[int]))
 def jobs_list(request, serviceName: str):
     account = account_for(request, serviceName)
-    return list(_pending(account).order_by("id").values_list("id", flat=True))
+    return list(pending(account).order_by("id").values_list("id", flat=True))
 
 
 @router.get("/sms/{serviceName}/jobs/{id}", response=responses(schemas.JobOut))
 def jobs_get(request, serviceName: str, id: int):
     account = account_for(request, serviceName)
-    return message_out(get_object_or_404(_pending(account).select_related("job"), pk=id))
+    return message_out(get_object_or_404(pending(account).select_related("job"), pk=id))
 
 
 @router.delete("/sms/{serviceName}/jobs/{id}", response=responses(None))
 def jobs_delete(request, serviceName: str, id: int):
     """Cancel a planned message; its credits come back."""
-    account = account_for(request, serviceName)
-    message = get_object_or_404(_pending(account), pk=id)
-    if not sending.message_cancel(message=message):
-        raise ApiError(400, "This SMS is already being sent: it cannot be cancelled", "TOO_LATE")
-    return done()
+    return pending_cancel(pending(account_for(request, serviceName)), id)

@@ -2,17 +2,17 @@
 (shared with /jobs, since a job id is a message id)."""
 
 from datetime import datetime
-from typing import Annotated
+from uuid import UUID
 
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router
+from ninja import Field, Query, Router, Schema
 
 from messaging.models import OutgoingMessage
-from messaging.selectors import MAX_ID
 
 from .. import schemas
+from ..errors import ApiError
 from ..schemas import responses
-from .base import DATE_FROM, DATE_TO, account_for, between, stored_number
+from .base import DATE_FROM, DATE_TO, account_for, between, done, stored_number
 
 router = Router(tags=["outgoing"])
 
@@ -61,49 +61,90 @@ def message_out(message: OutgoingMessage) -> dict:
         "deliveredAt": message.delivered_at,
         "tag": job.tag,
         "tariffCode": message.country,
+        "batchID": None,
+        "messageID": None,
     }
+
+
+def sent(account, sms_user=None):
+    """The account's (or one SMS user's) messages handed to the operator; those still pending
+    are under /jobs."""
+    qs = OutgoingMessage.objects.filter(account=account).exclude(
+        status__in=OutgoingMessage.IN_FLIGHT
+    )
+    qs = qs.exclude(status=_Q.CANCELLED)
+    return qs.filter(job__sms_user=sms_user) if sms_user is not None else qs
+
+
+class SentFilters(Schema):
+    """OVHcloud's filters of the outgoing lists (the account's, a user's, a virtual number's)."""
+
+    date_from: datetime | None = Field(None, alias=DATE_FROM)
+    date_to: datetime | None = Field(None, alias=DATE_TO)
+    receiver: str | None = None
+    sender: str | None = None
+    tag: str | None = None
+    deliveryReceipt: int | None = None
+    ptt: int | None = None
+    differedDelivery: int | None = None
+
+    def apply(self, qs, account):
+        qs = between(qs, "created_at", self.date_from, self.date_to)
+        if self.receiver:
+            qs = qs.filter(receiver=stored_number(self.receiver, account))
+        if self.sender is not None:
+            qs = qs.filter(job__sender_label=self.sender)
+        if self.tag is not None:
+            qs = qs.filter(job__tag=self.tag)
+        if self.deliveryReceipt is not None:
+            codes = [s for s, v in DELIVERY_RECEIPT.items() if v == self.deliveryReceipt]
+            qs = qs.filter(status__in=codes)
+        if self.ptt is not None:
+            qs = qs.filter(status__in=[s for s, v in PTT.items() if v == self.ptt])
+        if self.differedDelivery is not None:
+            qs = qs.filter(job__scheduled_at__isnull=self.differedDelivery == 0)
+        return list(qs.order_by("-id").values_list("id", flat=True))
 
 
 @router.get("/sms/{serviceName}/outgoing", response=responses(list[int]))
 def outgoing_list(
     request,
     serviceName: str,
-    date_from: Annotated[datetime | None, Query(alias=DATE_FROM)] = None,
-    date_to: Annotated[datetime | None, Query(alias=DATE_TO)] = None,
-    receiver: str | None = None,
-    sender: str | None = None,
-    tag: str | None = None,
-    deliveryReceipt: int | None = None,
-    ptt: int | None = None,
-    differedDelivery: int | None = None,
-    batchID: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    filters: Query[SentFilters],
+    batchID: UUID | None = None,
+    messageID: UUID | None = None,
 ):
     """Ids of sent messages, newest first (messages still pending are under /jobs)."""
     account = account_for(request, serviceName)
-    qs = OutgoingMessage.objects.filter(account=account).exclude(
-        status__in=OutgoingMessage.IN_FLIGHT  # under jobs
-    )
-    qs = qs.exclude(status=_Q.CANCELLED)
-    qs = between(qs, "created_at", date_from, date_to)
-    if receiver:
-        qs = qs.filter(receiver=stored_number(receiver, account))
-    if sender is not None:
-        qs = qs.filter(job__sender_label=sender)
-    if tag is not None:
-        qs = qs.filter(job__tag=tag)
-    if deliveryReceipt is not None:
-        qs = qs.filter(status__in=[s for s, v in DELIVERY_RECEIPT.items() if v == deliveryReceipt])
-    if ptt is not None:
-        qs = qs.filter(status__in=[s for s, v in PTT.items() if v == ptt])
-    if differedDelivery is not None:
-        qs = qs.filter(job__scheduled_at__isnull=differedDelivery == 0)
-    if batchID is not None:
-        qs = qs.filter(job_id=batchID)
-    return list(qs.order_by("-id").values_list("id", flat=True))
+    qs = sent(account)
+    if batchID is not None or messageID is not None:
+        # Campaigns (batchID) and SMPP (messageID) send nothing yet: no message has one.
+        qs = qs.none()
+    return filters.apply(qs, account)
+
+
+def sent_message(qs, pk: int) -> OutgoingMessage:
+    return get_object_or_404(qs.select_related("job"), pk=pk)
+
+
+def sent_delete(qs, pk: int):
+    """Remove a message from the history once it is final (a message still waiting for its
+    report would come back with it)."""
+    message = get_object_or_404(qs, pk=pk)
+    if message.status not in OutgoingMessage.FINAL:
+        raise ApiError(
+            400, "This SMS is still waiting for its delivery report: delete it later", "TOO_EARLY"
+        )
+    message.delete()
+    return done()
 
 
 @router.get("/sms/{serviceName}/outgoing/{id}", response=responses(schemas.OutgoingOut))
 def outgoing_get(request, serviceName: str, id: int):
     account = account_for(request, serviceName)
-    qs = OutgoingMessage.objects.filter(account=account).select_related("job")
-    return message_out(get_object_or_404(qs, pk=id))
+    return message_out(sent_message(OutgoingMessage.objects.filter(account=account), id))
+
+
+@router.delete("/sms/{serviceName}/outgoing/{id}", response=responses(None))
+def outgoing_delete(request, serviceName: str, id: int):
+    return sent_delete(sent(account_for(request, serviceName)), id)

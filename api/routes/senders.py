@@ -57,7 +57,7 @@ def senders_available(request, serviceName: str, referer: str | None = None):
     ]
 
 
-@router.post("/sms/{serviceName}/senders", response=responses(schemas.SenderOut))
+@router.post("/sms/{serviceName}/senders", response=responses(str))
 def senders_create(request, serviceName: str, payload: schemas.SenderIn):
     """Request a sender name; staff validate it (status waitingValidation until then). With
     reason "sendersAvailableForValidation", a name from that list is enabled at once."""
@@ -79,7 +79,7 @@ def senders_create(request, serviceName: str, payload: schemas.SenderIn):
             )
         except sender_services.SenderError as exc:
             raise ApiError.invalid(str(exc)) from None
-        return _sender_out(sender)
+        return sender.sender
     form = ManualSenderForm(
         data={
             "sender": payload.sender,
@@ -100,7 +100,8 @@ def senders_create(request, serviceName: str, payload: schemas.SenderIn):
         )
     except sender_services.SenderError as exc:
         raise ApiError.invalid(str(exc)) from None
-    return _sender_out(sender)
+    # OVHcloud answers a string (the name requested).
+    return sender.sender
 
 
 @router.get("/sms/{serviceName}/senders/{sender}", response=responses(schemas.SenderOut))

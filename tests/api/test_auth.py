@@ -60,6 +60,12 @@ class TestSignedRequests:
         api_client.consumer_key = "unknown-consumer-key"
         assert error(api_client.get("/sms")) == (403, "INVALID_KEY")
 
+    def test_a_wrong_application_key_with_a_real_consumer_key(self, api_client):
+        api_client.app_key = "wrong-application-key"
+        response = api_client.get("/sms")
+        assert error(response) == (403, "INVALID_KEY")
+        assert response.json()["message"] == "Invalid application key"
+
     def test_an_unknown_consumer_key(self, api_client):
         api_client.consumer_key = "x" * 32
         assert error(api_client.get("/sms")) == (403, "INVALID_CREDENTIAL")
@@ -233,7 +239,7 @@ class TestOddHeaderValues:
 
     def test_a_non_ascii_application_key_with_a_real_consumer_key(self, api_client):
         api_client.app_key = "\u00e9" + api_client.app_key[1:]
-        assert error(api_client.get("/sms")) == (403, "INVALID_CREDENTIAL")
+        assert error(api_client.get("/sms")) == (403, "INVALID_KEY")
 
 
 class TestCredentialRequestLimits:

@@ -1,6 +1,7 @@
 """The /sms routes through signed requests: each answers with OVHcloud's shapes, goes through
 the same services as the panel, and never reaches another account's data."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -69,7 +70,7 @@ class TestJobs:
     def test_only_receivers_that_are_all_invalid_send_nothing(self, api_client, account, sn):
         body = _send(api_client, sn, receivers=["12", "abc"]).json()
         assert body == {"ids": [], "invalidReceivers": ["12", "abc"], "validReceivers": [],
-                        "totalCreditsRemoved": 0}  # fmt: skip
+                        "totalCreditsRemoved": 0, "tag": ""}  # fmt: skip
         assert not SmsJob.objects.exists()
         assert credits(account) == Decimal("100.00")
 
@@ -142,8 +143,10 @@ class TestOutgoingAndIncoming:
         assert api_client.get(f"/sms/{sn}/outgoing?deliveryReceipt=1").json() == []
         later = timezone.now().isoformat().replace("+00:00", "Z")
         assert api_client.get(f"/sms/{sn}/outgoing?creationDatetime.from={later}").json() == []
-        job = OutgoingMessage.objects.get(pk=first).job_id
-        assert api_client.get(f"/sms/{sn}/outgoing?batchID={job}").json() == [first]
+        # No campaign sent these (batchID, a uuid), nor SMPP (messageID).
+        assert api_client.get(f"/sms/{sn}/outgoing?batchID={uuid.uuid4()}").json() == []
+        assert api_client.get(f"/sms/{sn}/outgoing?messageID={uuid.uuid4()}").json() == []
+        assert api_client.get(f"/sms/{sn}/outgoing/{first}").json()["batchID"] is None
 
     def test_incoming(self, api_client, account, sn):
         reply = IncomingMessage.objects.create(
@@ -317,7 +320,7 @@ class TestOddInput:
         query = "creationDatetime.from=0001-01-01T00:00:00Z&creationDatetime.to=9999-12-31T00:00:00"
         assert api_client.get(f"/sms/{sn}/outgoing?{query}").json() == []
 
-    def test_a_batch_id_past_a_bigint(self, api_client, sn):
+    def test_a_batch_id_that_is_not_a_uuid(self, api_client, sn):
         response = api_client.get(f"/sms/{sn}/outgoing?batchID={2**63}")
         assert response.status_code == 400
         assert "batchID" in response.json()["message"]
@@ -501,7 +504,8 @@ class TestSendersAvailableForValidation:
         created = api_client.post(f"/sms/{sn}/senders", {
             "sender": name, "reason": "sendersAvailableForValidation"})  # fmt: skip
         assert created.status_code == 200, created.content
-        assert created.json()["status"] == "enable"
+        assert created.json() == name
+        assert api_client.get(f"/sms/{sn}/senders/{name}").json()["status"] == "enable"
         assert Sender.objects.get(account=account, sender=name).status == Sender.Status.ENABLE
         assert name not in {o["sender"] for o in
                             api_client.get(f"/sms/{sn}/sendersAvailableForValidation").json()}  # fmt: skip
