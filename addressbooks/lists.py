@@ -141,6 +141,15 @@ def _full_message(slot: int | None) -> str:
     return _("The slot %(slot)s already holds a list.") % {"slot": slot}
 
 
+def list_rename(rlist: RecipientList, description: str) -> None:
+    """Raises ListError when the name does not fit."""
+    limit = RecipientList._meta.get_field("description").max_length
+    if len(description) > limit:
+        raise ListError(_("The name cannot exceed %(limit)d characters.") % {"limit": limit})
+    rlist.description = description
+    rlist.save(update_fields=["description"])
+
+
 def list_delete(rlist: RecipientList) -> None:
     with transaction.atomic():
         RecipientListNumber.objects.filter(rlist=rlist).delete()

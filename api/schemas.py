@@ -322,3 +322,50 @@ class ServiceInfos(Schema):
 
 class ServiceInfosUpdate(Schema):
     renew: Renew | None = None
+
+
+# --- SMS users (sms.User) -----------------------------------------------------------------------
+
+LOGIN = r"^[A-Za-z0-9_.-]{3,32}$"
+
+
+class UserIn(Schema):
+    login: str = Field(..., pattern=LOGIN)
+    password: str = Field(..., min_length=8, max_length=64)
+
+
+class Quota(Schema):
+    quotaLeft: float = Field(..., ge=0, le=1_000_000_000)
+    quotaStatus: Literal["active", "inactive"]
+
+
+class AlertThreshold(Schema):
+    alertEmail: str = Field("", max_length=254)
+    alertNumber: str = Field("", max_length=20)
+    alertThreshold: int = Field(0, ge=0, le=1_000_000_000)
+    support: Literal["both", "mail", "sms"] = "mail"
+
+
+class UserOut(Schema):
+    login: str
+    # Kept as a hash: never shown back (an empty password in a PUT leaves it unchanged).
+    password: str = ""
+    ipRestrictions: list[str]
+    quotaInformations: Quota
+    alertThresholdInformations: AlertThreshold
+    callBack: str | None = None
+    stopCallBack: str | None = None
+
+
+class UserUpdate(Schema):
+    password: str | None = Field(None, max_length=64)
+    ipRestrictions: list[str] | None = Field(None, max_length=100)
+    quotaInformations: Quota | None = None
+    alertThresholdInformations: AlertThreshold | None = None
+    callBack: str | None = Field(None, max_length=500)
+    stopCallBack: str | None = Field(None, max_length=500)
+
+
+class ReceiverUpdate(Schema):
+    description: str | None = Field(None, max_length=200)
+    autoUpdate: bool | None = None

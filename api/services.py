@@ -152,6 +152,20 @@ def document_create(*, application: ApiApplication, name: str) -> ApiDocument:
     )
 
 
+def document_with_content(*, application: ApiApplication, name: str, chunks) -> ApiDocument:
+    """A document the server writes itself (a history export, a phonebook export): `chunks`
+    of text, spooled to a temporary file, then stored as the document's content."""
+    document = document_create(application=application, name=name)
+    with tempfile.TemporaryFile() as spool:
+        for chunk in chunks:
+            spool.write(chunk.encode())
+        document.size = spool.tell()
+        spool.seek(0)
+        document.file.save(f"{document.pk}", File(spool), save=False)
+    document.save(update_fields=["file", "size"])
+    return document
+
+
 def document_store(*, document: ApiDocument, stream, length: int) -> None:
     """Keep the content read from `stream` (a request body of `length` bytes as announced),
     within the contact-file size limit. Raises AlreadyUploaded, or core.http.TooLarge before

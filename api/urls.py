@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import http2sms, views
 
 app_name = "api"
 
@@ -24,4 +24,6 @@ urlpatterns = [
     path("sms/<str:service>/api/keys/<int:key_id>/revoke/", views.key_revoke, name="key_revoke"),
     # The validationUrl of POST /1.0/auth/credential: the token names the key, hence the account.
     path("auth/validate/<str:token>/", views.credential_validate, name="validate"),
+    # OVHcloud's HTTP sending interface, at the address its scripts call.
+    path("cgi-bin/sms/http2sms.cgi", http2sms.http2sms, name="http2sms"),
 ]

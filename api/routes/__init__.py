@@ -14,6 +14,9 @@ one Router module per resource, each thin over the apps' services:
     phonebooks  …/phonebooks, their phonebookContact and import
     receivers   …/receivers (recipient lists)
     documents   /me/document (files named by documentId)
+    users       …/users (SMS users: http2sms logins, quotas, alerts) and …/users/{login}/document
+    user_messages  …/users/{login}/jobs, outgoing, incoming, receivers
+    history     the CSV history documents of …/document and users/{login}/document
     base        what they share (the key's account, errors of forms, date filters)
 """
 
@@ -38,6 +41,8 @@ from . import (
     phonebooks,
     receivers,
     senders,
+    user_messages,
+    users,
 )
 
 
@@ -76,7 +81,7 @@ api = OvhAPI(
 
 # Each path belongs to one router (a path split over two would answer 405 for the second).
 for module in (auth, me, account, jobs, outgoing, incoming, blacklists, senders, phonebooks,
-               receivers, documents):  # fmt: skip
+               receivers, documents, users, user_messages):  # fmt: skip
     api.add_router("", module.router)
 
 

@@ -84,3 +84,20 @@ def receivers_clean(request, serviceName: str, slotId: int, payload: schemas.Cle
 def receivers_delete(request, serviceName: str, slotId: int):
     recipient_lists.list_delete(_rlist(request, serviceName, slotId))
     return done()
+
+
+@router.put("/sms/{serviceName}/receivers/{slotId}", response=responses(None))
+def receivers_update(request, serviceName: str, slotId: int, payload: schemas.ReceiverUpdate):
+    """Rename a list; autoUpdate cannot be turned on (the file is read once)."""
+    rlist = _rlist(request, serviceName, slotId)
+    if payload.autoUpdate:
+        raise ApiError.invalid("autoUpdate is not supported: the file is read once")
+    if payload.description is not None:
+        description = payload.description.strip()
+        if not description:
+            raise ApiError.invalid("description: this field is required")
+        try:
+            recipient_lists.list_rename(rlist, description)
+        except recipient_lists.ListError as exc:
+            raise ApiError.invalid(f"description: {exc}") from None
+    return done()
