@@ -2,6 +2,7 @@
 sets its quota, sends as it, and the user's login and password send through plain HTTP."""
 
 import json
+from datetime import timedelta
 import socket
 from decimal import Decimal
 from xml.etree import ElementTree
@@ -136,12 +137,14 @@ class TestHttp2sms:
         assert credits(account) == Decimal("100.00")
 
     def test_deferred_class_and_short_number(self, client, account, user):
-        params = self.params(account, deferred="183019072099", senderForResponse="1",
-                             **{"class": "0"})  # fmt: skip
+        when = (timezone.localtime() + timedelta(days=30)).replace(hour=18, minute=30)
+        params = self.params(account, deferred=when.strftime("%H%M%d%m%Y"),
+                             senderForResponse="1", **{"class": "0"})  # fmt: skip
         del params["from"]
         assert client.get(self.URL, params).content.startswith(b"OK")
         job = SmsJob.objects.get()
-        assert timezone.localtime(job.scheduled_at).strftime("%H:%M %d/%m/%Y") == "18:30 19/07/2099"
+        assert timezone.localtime(job.scheduled_at).replace(second=0, microsecond=0) == \
+            when.replace(second=0, microsecond=0)
         assert job.sms_class == "flash" and job.sender is None
 
     def test_ip_restrictions(self, client, account, user):
