@@ -2,8 +2,8 @@
 sets its quota, sends as it, and the user's login and password send through plain HTTP."""
 
 import json
-from datetime import timedelta
 import socket
+from datetime import timedelta
 from decimal import Decimal
 from xml.etree import ElementTree
 
