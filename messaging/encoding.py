@@ -26,6 +26,7 @@ a few hundred), where a single unit is inspected to avoid splitting a pair.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -281,17 +282,35 @@ _map("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2022", "-")
 _map("\u2026", "...")
 # Spaces: TAB, NBSP, en quad .. hair space, narrow NBSP, ideographic space.
 _map("\t\u00a0" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u3000", " ")
-# Invisible characters removed: zero width space, word joiner, BOM / ZWNBSP.
-# ZWNJ (U+200C) and ZWJ (U+200D) are kept: ZWJ is part of emoji sequences.
-_map("\u200b\u2060\ufeff", "")
+# Invisible characters removed: zero width space, zero width non-joiner, word joiner, BOM /
+# ZWNBSP. ZWJ (U+200D) is kept: it is part of emoji sequences, which stay Unicode anyway.
+_map("\u200b\u200c\u2060\ufeff", "")
+# Modifier letters and ornaments used as quotes (Twilio's smart-encoding map).
+_map("\u02ba\u02ee\u275d\u275e\u301d\u301e", '"')
+_map("\u02b9\u02bb\u02bc\u02bd\u02c8\u02ca\u02cb\u00b4\u275b\u275c", "'")
+# Small and vertical presentation forms of punctuation, ideographic comma and full stop.
+for _forms, _target in (
+    ("\ufe50\ufe10\u3001", ","), ("\ufe52\u3002\uff61", "."), ("\ufe55\ufe13", ":"),
+    ("\ufe54\ufe14", ";"), ("\ufe57\ufe15", "!"), ("\ufe56\ufe16", "?"), ("\ufe59", "("),
+    ("\ufe5a", ")"), ("\ufe5f", "#"), ("\ufe60", "&"), ("\ufe61", "*"), ("\ufe62", "+"),
+    ("\ufe63", "-"), ("\ufe64", "<"), ("\ufe65", ">"), ("\ufe66", "="), ("\ufe69", "$"),
+    ("\ufe6a", "%"), ("\ufe6b", "@"), ("\u2043", "-"), ("\u2044\u2215", "/"),
+):  # fmt: skip
+    _map(_forms, _target)
+# Vulgar fractions: ½ -> 1/2, ⅞ -> 7/8 (their compatibility decomposition, fraction slash
+# written as /).
+for _cp in [0xBC, 0xBD, 0xBE, *range(0x2150, 0x2160), 0x2189]:
+    _SMART_MAP[chr(_cp)] = unicodedata.normalize("NFKD", chr(_cp)).replace("\u2044", "/")
 # Fullwidth ASCII U+FF01..U+FF5E -> U+0021..U+007E.
 for _cp in range(0xFF01, 0xFF5F):
     _SMART_MAP[chr(_cp)] = chr(_cp - 0xFEE0)
 # The grave accent is not GSM-7: map it (and its fullwidth form) to an apostrophe.
 _map("`\uff40", "'")
-del _cp
+del _cp, _forms, _target
 
 _SMART_TABLE = str.maketrans(_SMART_MAP)
+_FRACTIONS = "".join(ch for ch, out in _SMART_MAP.items() if "/" in out and len(out) > 1)
+_DIGIT_FRACTION = re.compile(f"(?<=[0-9])(?=[{_FRACTIONS}])")
 # The table must only produce GSM-7 characters and never touch GSM-7 ones.
 assert all(ch not in _GSM7_ALL for ch in _SMART_MAP)
 assert all(ch in _GSM7_ALL for value in _SMART_MAP.values() for ch in value)
@@ -305,4 +324,41 @@ def smart_replace(text: str) -> str:
     equivalents.  GSM-7 characters, letters (e.g. "ç") and emoji are never
     changed, so the result may still need UCS-2.
     """
-    return text.translate(_SMART_TABLE)
+    # "1½" would read "11/2": a space keeps the whole number apart (1 1/2).
+    return _DIGIT_FRACTION.sub(" ", text).translate(_SMART_TABLE)
+
+
+# --- letters without accents (lossy, offered separately) -------------------------------------
+
+_LIGATURES = {"œ": "oe", "Œ": "OE"}
+
+
+def _unaccented(ch: str) -> str:
+    """`ch` without its accents when that makes it GSM-7 (ç -> c, ê -> e, Ï -> I), else `ch`."""
+    if ch in _GSM7_ALL:
+        return ch
+    if ch in _LIGATURES:
+        return _LIGATURES[ch]
+    base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+    return base if base and base != ch and all(c in _GSM7_ALL for c in base) else ch
+
+
+def strip_accents(text: str) -> str:
+    """Letters outside GSM-7 written without their accents: ç, â, ê, î, ô, û, ë, ï, ÿ, œ,
+    á, í, ó, ú… become c, a, e, i, o, u, e, i, y, oe, a, i, o, u. Letters GSM-7 holds (é, è,
+    à, ù, ì, ò, Ç, É, ä, ö, ñ, ü, ø, å, æ) stay. Lossy: only ever applied at the customer's
+    explicit request, after a preview."""
+    return "".join(_unaccented(ch) for ch in text)
+
+
+def accent_runs(text: str) -> list[tuple[str, bool]]:
+    """`strip_accents(text)` as runs of (text, changed), for a preview that shows what goes."""
+    runs: list[tuple[str, bool]] = []
+    for ch in text:
+        out = _unaccented(ch)
+        changed = out != ch
+        if runs and runs[-1][1] == changed:
+            runs[-1] = (runs[-1][0] + out, changed)
+        else:
+            runs.append((out, changed))
+    return runs

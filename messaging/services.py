@@ -38,6 +38,8 @@ class Estimate:
     credits_after: Decimal
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (as typed, reason code)
     duplicates: int = 0
+    # With personalisation fields: the count of the longest recipient's text (else None).
+    longest: SmsCount | None = None
 
     @property
     def insufficient(self) -> bool:
@@ -57,8 +59,10 @@ def estimate_build(
     split = selectors.recipients_served(parsed.valid)
     rates, served = split.rates, split.recipients
     invalid = [*parsed.invalid, *(tuple(u) for u in split.unserved)]
+    longest = None
     if message and personalize.has_fields(message) and served:
         _texts, parts, sms = _texts_and_parts(message, served, stop_clause=stop_clause)
+        longest = sms
     else:
         parts = [sms.segments] * len(served)
     needed = sum((rates[r.region] * p for r, p in zip(served, parts, strict=True)), Decimal("0.00"))
@@ -70,6 +74,7 @@ def estimate_build(
         credits_after=account.credits - needed,
         invalid=invalid,
         duplicates=parsed.duplicates,
+        longest=longest,
     )
 
 

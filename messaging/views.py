@@ -1,5 +1,3 @@
-import unicodedata
-
 from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -15,8 +13,9 @@ from accounts.access import account_view
 from addressbooks.models import AddressBook, Contact, RecipientList
 from core import recipients
 
-from . import services, webhooks
-from .encoding import RECOMMENDED_MAX_SEGMENTS, count, smart_replace
+from . import personalize, services, webhooks
+from .characters import describe
+from .encoding import RECOMMENDED_MAX_SEGMENTS, accent_runs, count, smart_replace, strip_accents
 from .forms import (
     INVALID_REASONS,
     MAX_TYPED_RECIPIENTS,
@@ -34,15 +33,6 @@ from .models import (
 )
 from .schedule import in_commercial_window, next_commercial_window
 from .selectors import collect_recipients
-
-
-def _describe(char: str) -> dict:
-    code = f"U+{ord(char):04X}"
-    return {
-        "char": char if char.isprintable() and not char.isspace() else "",
-        "code": code,
-        "name": unicodedata.name(char, code).title(),
-    }
 
 
 def _requested_time(data):
@@ -89,10 +79,23 @@ def counter_context(account, data) -> dict:
     message = data.get("message", data.get("text", ""))  # "text" on the template page
     if data.get("smart_replace"):
         message = smart_replace(message)
+    if data.get("strip_accents"):  # asked for explicitly, after the preview
+        message = strip_accents(smart_replace(message))
     stop_clause = not data.get("no_stop_clause")
     sms = count(message, stop_clause=stop_clause)
     replaced = smart_replace(message) if sms.non_gsm else message
     alternative = count(replaced, stop_clause=stop_clause) if replaced != message else None
+    # The lossy offer: letters without accents, on top of the typographic replacement, when
+    # that is what keeps the message out of Unicode.
+    unaccented = strip_accents(replaced) if sms.non_gsm else replaced
+    unaccented_sms = count(unaccented, stop_clause=stop_clause)
+    accents = None
+    if unaccented != replaced and not unaccented_sms.non_gsm:
+        accents = {
+            "runs": accent_runs(replaced),
+            "sms": unaccented_sms,
+            "saving": sms.segments - unaccented_sms.segments,
+        }
     entries = recipients.split_entries(data.get("receivers", ""))
     books = _chosen(AddressBook, account, data, "books")
     lists = _chosen(RecipientList, account, data, "lists")
@@ -110,6 +113,12 @@ def counter_context(account, data) -> dict:
             account=account, sms=sms, parsed=parsed, message=message, stop_clause=stop_clause
         )
         estimate.invalid = [(raw, INVALID_REASONS[reason]) for raw, reason in estimate.invalid]
+    # With {{ name }} fields, billing counts each recipient's own text: the figures shown are
+    # those of the longest one, as the estimate's, not of the braces as typed.
+    personalised = personalize.has_fields(message)
+    typed_sms = sms
+    if personalised and estimate is not None and estimate.longest is not None:
+        sms = estimate.longest
     window_opens = None
     if stop_clause:
         moment = _requested_time(data) or timezone.now()
@@ -120,10 +129,13 @@ def counter_context(account, data) -> dict:
         "window_opens": window_opens,
         "message": message,
         "sms": sms,
+        "typed_sms": typed_sms,
+        "personalised": personalised,
         "stop_clause": stop_clause,
-        "non_gsm": [_describe(c) for c in sms.non_gsm],
+        "non_gsm": [describe(c) for c in typed_sms.non_gsm],
+        "accents": accents,
         "alternative": alternative,
-        "saving": alternative and sms.segments - alternative.segments,
+        "saving": alternative and typed_sms.segments - alternative.segments,
         "recommended_max": RECOMMENDED_MAX_SEGMENTS,
         "estimate": estimate,
     }
@@ -208,7 +220,9 @@ def counter(request: HttpRequest):
     """The counter partial, re-rendered by HTMX on each keystroke (and on the STOP box)."""
     context = counter_context(request.account, request.POST)
     context["account"] = request.account
-    context["replaced_message"] = bool(request.POST.get("smart_replace"))
+    context["replaced_message"] = bool(
+        request.POST.get("smart_replace") or request.POST.get("strip_accents")
+    )
     context["no_replace"] = bool(request.POST.get("no_replace"))
     # Rendered without the request: the partial reads nothing the context processors give
     # (user, messages, account switcher), and running them is a tenth of this view's time.

@@ -185,3 +185,82 @@ class TestCounter:
         receivers = "\n".join(f"+336123456{i:02d}" for i in range(20))
         with django_assert_max_num_queries(5):
             owner_client.post(counter_url(account), {"receivers": receivers, "message": "x"})
+
+
+@pytest.mark.django_db
+class TestCounterOffersAndNames:
+    # "Crème brûlée" and "Noël" make it Unicode: 80 + 11 (STOP) units = 2 parts of 67.
+    FRENCH = "Ce soir à la boutique : crème brûlée, bûche de Noël et œufs en neige. Venez !"
+
+    def test_it_names_the_characters_in_the_page_language(self, owner_client, english, account):
+        html = owner_client.post(counter_url(account), {"message": "C’est l’été ½"}).content
+        assert b'title="right single quotation mark (curly apostrophe) (U+2019)"' in html
+        owner_client.cookies["django_language"] = "fr"
+        html = owner_client.post(counter_url(account), {"message": "C’est l’été ½ ж"}).content
+        html = html.decode()
+        assert 'title="guillemet simple droit (apostrophe typographique) (U+2019)"' in html
+        assert 'title="fraction un demi (U+00BD)"' in html
+        assert 'title="lettre ж (U+0436)"' in html
+
+    def test_it_offers_letters_without_accents_with_a_preview_and_the_saving(
+        self, owner_client, account
+    ):
+        html = owner_client.post(counter_url(account), {"message": self.FRENCH}).content.decode()
+        assert 'data-testid="segments">2<' in html and "Unicode (UCS-2)" in html
+        assert 'data-testid="accent-offer"' in html
+        # The preview shows what changes, marked; é and à are GSM-7 and keep their accents.
+        assert (
+            "à la boutique : crème br<mark>u</mark>lée, b<mark>u</mark>che de No<mark>e</mark>l"
+            " et <mark>oe</mark>ufs en neige." in html
+        )
+        assert "Il économise 1 SMS (1 au lieu de 2)." in html
+        # Nothing is applied without asking: the counter still counts the accented text.
+        assert "oeufs" not in html.replace("<mark>oe</mark>ufs", "")
+
+    def test_removing_the_accents_is_explicit_and_returns_the_text(self, owner_client, account):
+        response = owner_client.post(
+            counter_url(account),
+            {"message": self.FRENCH, "strip_accents": "1"},
+            HTTP_HX_REQUEST="true",
+        )
+        html = response.content.decode()
+        assert 'hx-swap-oob="true"' in html
+        assert "crème brulée, buche de Noel et oeufs en neige" in html
+        assert "7 bits" in html and 'data-testid="segments">1<' in html
+        assert 'data-testid="accent-offer"' not in html
+
+    def test_no_accent_offer_when_it_would_not_leave_unicode(self, owner_client, account):
+        html = owner_client.post(counter_url(account), {"message": "Noël 🎄"}).content.decode()
+        assert "Unicode (UCS-2)" in html
+        assert 'data-testid="accent-offer"' not in html
+
+    def test_the_template_editor_offers_nothing(self, owner_client, account):
+        html = owner_client.post(
+            counter_url(account), {"text": self.FRENCH, "no_replace": "1"}
+        ).content.decode()
+        assert 'data-testid="accent-offer"' not in html
+
+    def test_personalised_text_is_counted_on_the_longest_recipient(self, owner_client, account):
+        from tests.addressbooks.factories import BookFactory, ContactFactory
+
+        book = BookFactory(account=account)
+        ContactFactory(book=book, name="Jo")
+        ContactFactory(book=book, name="Marie-Antoinette-Joséphine" * 3)
+        message = "Bonjour {{ name }}, " + "a" * 100
+        html = owner_client.post(
+            counter_url(account), {"message": message, "books": [book.pk], "no_stop_clause": "on"}
+        ).content.decode()
+        # As typed, 121 characters (1 SMS); with the longest name, 188 (2 SMS), as billed.
+        assert 'data-testid="segments">2<' in html
+        assert 'data-testid="remaining">118<' in html  # 2 x 153 - 188
+        assert "le plus long texte personnalisé (188 caractères)" in html
+        assert "<dd>2</dd>" in html  # the estimate's SMS per message agrees
+
+    def test_personalised_text_without_recipients_says_how_it_is_counted(
+        self, owner_client, account
+    ):
+        html = owner_client.post(
+            counter_url(account), {"message": "Bonjour {{ name }}", "no_stop_clause": "on"}
+        ).content.decode()
+        assert 'data-testid="personalised-count"' in html
+        assert 'data-testid="segments">1<' in html

@@ -20,9 +20,11 @@ from messaging.encoding import (
     RECOMMENDED_MAX_SEGMENTS,
     STOP_CLAUSE,
     SmsCount,
+    accent_runs,
     count,
     is_gsm7,
     smart_replace,
+    strip_accents,
 )
 
 # --- reference tables, transcribed from the GSM 03.38 -> Unicode mapping -----
@@ -470,6 +472,23 @@ def test_matches_reference_on_random_texts(seed):
         ("\u200a", " "),  # hair space
         ("\u3000", " "),  # ideographic space
         ("\u200b", ""),  # zero width space
+        ("\u200c", ""),  # zero width non-joiner
+        ("\u00bd", "1/2"),  # vulgar fraction one half
+        ("\u00bc", "1/4"),  # vulgar fraction one quarter
+        ("\u00be", "3/4"),  # vulgar fraction three quarters
+        ("\u2153", "1/3"),  # vulgar fraction one third
+        ("\u215e", "7/8"),  # vulgar fraction seven eighths
+        ("\u2150", "1/7"),  # vulgar fraction one seventh
+        ("\u215f", "1/"),  # fraction numerator one
+        ("\u2189", "0/3"),  # vulgar fraction zero thirds
+        ("\u2044", "/"),  # fraction slash
+        ("\u02bc", "'"),  # modifier letter apostrophe
+        ("\u00b4", "'"),  # acute accent
+        ("\u02ba", '"'),  # modifier letter double prime
+        ("\u275d", '"'),  # heavy double turned comma quotation mark ornament
+        ("\u3001", ","),  # ideographic comma
+        ("\u3002", "."),  # ideographic full stop
+        ("\ufe56", "?"),  # small question mark
         ("\u2060", ""),  # word joiner
         ("\ufeff", ""),  # zero width no-break space / BOM
         ("\uff01", "!"),  # fullwidth exclamation mark
@@ -500,7 +519,7 @@ def test_smart_replace_leaves_gsm7_text_unchanged():
 
 
 def test_smart_replace_keeps_letters_and_emoji():
-    text = "ça ñ Ñ ĉ жé 中 👩\u200d👩\u200d👧 👍🏽 🇫🇷 1\ufe0f\u20e3 \u200c"
+    text = "ça ñ Ñ ĉ жé 中 👩\u200d👩\u200d👧 👍🏽 🇫🇷 1\ufe0f\u20e3"
     assert smart_replace(text) == text
 
 
@@ -508,11 +527,55 @@ def test_smart_replace_output_is_gsm7_when_only_look_alikes():
     look_alikes = (
         "\u2018\u2019\u201a\u201b\u2032\u2039\u203a\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
         "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2022\u2026\t\u00a0\u202f\u3000"
-        "\u200b\u2060\ufeff"
+        "\u200b\u200c\u2060\ufeff½¼¾⅓⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞⅐⅑⅒↉⅟"
         + "".join(map(chr, range(0x2000, 0x200B)))
         + "".join(map(chr, range(0xFF01, 0xFF5F)))
     )
     assert is_gsm7(smart_replace(look_alikes))
+
+
+def test_smart_replace_a_recipe():
+    text = "Ajoutez ½ verre de lait\u200c et ¼ de sucre \u2014 cuisson 1\u00bd h."
+    assert smart_replace(text) == "Ajoutez 1/2 verre de lait et 1/4 de sucre - cuisson 1 1/2 h."
+    assert is_gsm7(smart_replace(text))
+
+
+# --- strip_accents (lossy, explicit) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("ç", "c"), ("â", "a"), ("ê", "e"), ("î", "i"), ("ô", "o"), ("û", "u"), ("ë", "e"),
+        ("ï", "i"), ("ÿ", "y"), ("œ", "oe"), ("Œ", "OE"), ("Â", "A"), ("Ê", "E"), ("Î", "I"),
+        ("Ô", "O"), ("Û", "U"), ("Ë", "E"), ("Ï", "I"), ("È", "E"), ("À", "A"), ("Ù", "U"),
+        ("á", "a"), ("í", "i"), ("ó", "o"), ("ú", "u"), ("ĉ", "c"),
+        # GSM-7 letters are kept, accents and all.
+        ("é", "é"), ("è", "è"), ("à", "à"), ("ù", "ù"), ("ì", "ì"), ("ò", "ò"), ("Ç", "Ç"),
+        ("É", "É"), ("ä", "ä"), ("ñ", "ñ"), ("ü", "ü"), ("ø", "ø"), ("æ", "æ"),
+        # No GSM-7 form: left as they are.
+        ("ж", "ж"), ("中", "中"), ("👍", "👍"), ("’", "’"),
+    ],
+)  # fmt: skip
+def test_strip_accents(source, expected):
+    assert strip_accents(source) == expected
+
+
+def test_strip_accents_makes_french_seven_bit():
+    text = "Noël : la crème brûlée et les œufs à la coque sont à 5 € à la Fête de l'Île !"
+    before, after = count(text), count(strip_accents(text))
+    assert before.encoding == "UCS-2" and after.encoding == "GSM-7"
+    assert strip_accents(text) == (
+        "Noel : la crème brulée et les oeufs à la coque sont à 5 € à la Fete de l'Ile !"
+    )
+
+
+def test_accent_runs_mark_what_changes():
+    assert accent_runs("Garçon, un café crème") == [
+        ("Gar", False), ("c", True), ("on, un café crème", False)
+    ]
+    assert accent_runs("Œuvre") == [("OE", True), ("uvre", False)]
+    assert "".join(run for run, _ in accent_runs("Fête à Noël")) == strip_accents("Fête à Noël")
 
 
 def test_smart_replace_reduces_segments():
