@@ -150,3 +150,27 @@ class ApiDocument(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ApiTask(models.Model):
+    """An operation asked through the API on a service (OVH `sms.Task`): the cleaning of a
+    recipient list (`POST …/receivers/{slotId}/clean`), listed under `…/task`."""
+
+    class Status(models.TextChoices):
+        TODO = "todo", _("To do")
+        DOING = "doing", _("Running")
+        DONE = "done", _("Done")
+        ERROR = "error", _("Failed")
+
+    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="api_tasks")
+    function = models.CharField(max_length=32, default="cleanSmsReceivers")
+    status = models.CharField(max_length=8, choices=Status, default=Status.TODO)
+    # OVH's step names: starting, checkOrder, createHlrs, waitForHlrs, sendMailReport, finishing.
+    step = models.CharField(max_length=16, default="starting")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.function} {self.status}"

@@ -369,3 +369,11 @@ class UserUpdate(Schema):
 class ReceiverUpdate(Schema):
     description: str | None = Field(None, max_length=200)
     autoUpdate: bool | None = None
+
+
+class SmsTask(Schema):
+    function: Literal["cleanSmsReceivers"]
+    status: Literal["doing", "done", "error", "pause", "todo"]
+    step: Literal["checkOrder", "createHlrs", "finishing", "sendMailReport", "starting",
+                  "waitForHlrs"]  # fmt: skip
+    taskId: int

@@ -1,6 +1,7 @@
 """Staff views of sending: jobs and messages (read-only: they change only through services),
 and the dispatch health page."""
 
+from django import forms
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 from core.admin import ReadOnlyModelAdmin
 
 from . import dispatch
-from .models import OutgoingMessage, SmsJob, UnmatchedReport
+from .models import OutgoingMessage, SmsJob, TemplateControl, UnmatchedReport
 
 
 @admin.register(SmsJob)
@@ -56,3 +57,38 @@ class UnmatchedReportAdmin(ReadOnlyModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser  # staff may clear what will never match
+
+
+class TemplateControlForm(forms.ModelForm):
+    class Meta:
+        model = TemplateControl
+        fields = ["status", "comment"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") == TemplateControl.Status.REFUSED and not cleaned.get("comment"):
+            self.add_error("comment", _("Give the reason of the refusal: the customer reads it."))
+        return cleaned
+
+
+@admin.register(TemplateControl)
+class TemplateControlAdmin(admin.ModelAdmin):
+    """Staff decide: status enable (approved) or refused with the reason in the comment."""
+
+    form = TemplateControlForm
+    list_display = ["name", "account", "activity", "status", "created_at"]
+    list_filter = ["status", "activity"]
+    search_fields = ["name", "account__name"]
+    readonly_fields = ["account", "name", "activity", "description", "message", "reason",
+                       "created_at"]  # fmt: skip
+    actions = ["approve_selected"]
+
+    def has_add_permission(self, request):
+        return False  # customers submit them through the API
+
+    @admin.action(description=_("Approve the selected templates"))
+    def approve_selected(self, request, queryset):
+        done = queryset.exclude(status=TemplateControl.Status.ENABLE).update(
+            status=TemplateControl.Status.ENABLE, comment=""
+        )
+        self.message_user(request, _("%(n)d templates approved.") % {"n": done})

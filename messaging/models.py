@@ -445,3 +445,47 @@ class SimulatorEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} due {self.due_at}"
+
+
+class TemplateControl(models.Model):
+    """A message template submitted for moderation (OVH `sms.TemplateControl`, needed to send
+    to some countries): staff approve it or refuse it with a reason in the admin."""
+
+    class Activity(models.TextChoices):
+        ALERTING = "alerting", _("Alerts")
+        AUTHENTIFICATION = "authentification", _("Authentication")
+        TRANSACTIONAL = "transactional", _("Transactional")
+
+    class Status(models.TextChoices):
+        # Submitted (or submitted again), waiting for staff.
+        WAITING = "waitingValidation", _("Validation in progress")
+        # Approved by staff.
+        ENABLE = "enable", _("Enabled")
+        # Approved, then switched off by staff.
+        DISABLE = "disable", _("Disabled")
+        # Refused by staff; the reason is in `comment`.
+        REFUSED = "refused", _("Refused")
+
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="templates_control"
+    )
+    name = models.CharField(_("name"), max_length=32)
+    activity = models.CharField(_("kind"), max_length=16, choices=Activity)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    # "#VALUE#" marks a part that changes from one SMS to the next.
+    message = models.TextField(_("message"), max_length=2000)
+    reason = models.CharField(_("justification"), max_length=1000, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.WAITING)
+    comment = models.CharField(_("moderator's comment"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("submitted"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("template for moderation")
+        verbose_name_plural = _("templates for moderation")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="one_template_control_name")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -25,7 +25,14 @@ from senders.models import Sender
 
 from . import dispatch, personalize, selectors
 from .encoding import SmsCount, count
-from .models import MessageEvent, OutgoingMessage, PendingRecipients, SmsJob, StopListEntry
+from .models import (
+    MessageEvent,
+    OutgoingMessage,
+    PendingRecipients,
+    SmsJob,
+    StopListEntry,
+    TemplateControl,
+)
 from .schedule import MAX_PLANNED_AHEAD, next_commercial_window
 
 
@@ -293,3 +300,49 @@ def message_cancel(*, message: OutgoingMessage) -> bool:
                 reason=f"#{job.pk}",
             )
     return True
+
+
+# --- Templates for moderation (OVH templatesControl) ---------------------------------------------
+
+
+class TemplateControlError(Exception):
+    """The change was refused; the message says why."""
+
+
+def template_control_create(*, account, name: str, activity: str, message: str,
+                            description: str = "", reason: str = "") -> TemplateControl:  # fmt: skip
+    if TemplateControl.objects.filter(account=account, name=name).exists():
+        raise TemplateControlError(_("A template with this name already exists."))
+    return TemplateControl.objects.create(account=account, name=name, activity=activity,
+                                          message=message, description=description,
+                                          reason=reason)  # fmt: skip
+
+
+def template_control_update(template: TemplateControl, *, activity=None, description=None,
+                            message=None, status=None) -> None:  # fmt: skip
+    """The customer's changes: a new text or kind goes back to moderation; an approved
+    template can be switched off and on, nothing else of the status is theirs to set."""
+    _S = TemplateControl.Status
+    if status is not None and status != template.status:
+        if {status, template.status} != {_S.ENABLE, _S.DISABLE}:
+            raise TemplateControlError(_("Only staff approve or refuse a template."))
+        template.status = status
+    if description is not None:
+        template.description = description
+    changed = (message is not None and message != template.message) or (
+        activity is not None and activity != template.activity
+    )
+    if changed:
+        template.message = template.message if message is None else message
+        template.activity = template.activity if activity is None else activity
+        template.status, template.comment = _S.WAITING, ""
+    template.save()
+
+
+def template_control_relaunch(template: TemplateControl, *, description: str, message: str):
+    """A refused template, corrected, goes back to moderation."""
+    if template.status != TemplateControl.Status.REFUSED:
+        raise TemplateControlError(_("Only a refused template can be submitted again."))
+    template.description, template.message = description, message
+    template.status, template.comment = TemplateControl.Status.WAITING, ""
+    template.save()

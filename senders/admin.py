@@ -27,7 +27,7 @@ class SenderDocumentInline(admin.TabularInline):
 
     @admin.display(description=gettext_lazy("File"))
     def download(self, obj):
-        if not obj.pk:
+        if not obj.pk or not obj.file:
             return "-"
         return format_html(
             '<a href="{}" data-testid="document-download">{}</a>',
@@ -197,6 +197,8 @@ class SenderAdmin(admin.ModelAdmin):
         )
         if not self.has_view_permission(request, document.sender):
             raise PermissionDenied
+        if not document.file:
+            raise Http404("The document has no content yet")
         try:
             handle = document.file.open("rb")
         except FileNotFoundError:

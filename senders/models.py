@@ -127,10 +127,14 @@ class SenderDocument(models.Model):
     never served: staff download it through the admin (senders.admin)."""
 
     sender = models.ForeignKey(Sender, on_delete=models.CASCADE, related_name="documents")
-    file = models.FileField(_("file"), upload_to=document_path, max_length=200)
+    # Empty while a document declared through the API waits for its content (PUT to the URL
+    # named by upload_token; the content is checked as the panel's uploads are).
+    file = models.FileField(_("file"), upload_to=document_path, max_length=200, blank=True)
     original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(_("type"), max_length=32)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    content_type = models.CharField(_("type"), max_length=32, blank=True)
     size = models.PositiveIntegerField(_("size"))
+    upload_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
     class Meta:
@@ -140,6 +144,11 @@ class SenderDocument(models.Model):
 
     def __str__(self):
         return self.original_name
+
+    @property
+    def document_id(self) -> uuid.UUID:
+        """OVH's documentID is a uuid: this row's id written as one."""
+        return uuid.UUID(int=self.pk)
 
 
 @receiver(post_delete, sender=SenderDocument)

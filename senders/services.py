@@ -1,9 +1,12 @@
 """Sender workflows: customer requests, staff decisions (with e-mail), enabling, deletion."""
 
 import logging
+import secrets
+import tempfile
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -12,9 +15,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, SmsAccount, User
+from core import http
 
 from .models import Sender, SenderDocument
-from .validators import sniff_content_type
+from .validators import MAX_DOCUMENT_SIZE, MAX_DOCUMENTS, sniff_content_type
 
 logger = logging.getLogger(__name__)
 
@@ -221,3 +225,36 @@ def sender_delete(sender: Sender) -> None:
             )
         locked.delete()
     logger.info("sender %r of account %s deleted", sender.sender, sender.account_id)
+
+
+# --- Supporting documents sent through the API (declared, then their content PUT) ----------------
+
+
+def sender_document_declare(*, sender: Sender, name: str, description: str = "") -> SenderDocument:
+    """A document waiting for its content; raises SenderError past MAX_DOCUMENTS."""
+    if sender.documents.count() >= MAX_DOCUMENTS:
+        raise SenderError(
+            _("A sender request takes at most %(n)d documents.") % {"n": MAX_DOCUMENTS}
+        )
+    return SenderDocument.objects.create(sender=sender, original_name=name[-255:],
+                                         description=description, size=0,
+                                         upload_token=secrets.token_urlsafe(30))  # fmt: skip
+
+
+def sender_document_store(*, document: SenderDocument, stream, length: int) -> None:
+    """The content of a declared document: at most MAX_DOCUMENT_SIZE bytes of PDF, JPEG or
+    PNG (read from its first bytes). Raises SenderError, or core.http.TooLarge."""
+    if document.file:
+        raise SenderError(_("This document already has its content."))
+    if length > MAX_DOCUMENT_SIZE:
+        raise http.TooLarge(MAX_DOCUMENT_SIZE)
+    with tempfile.TemporaryFile() as spool:
+        size = http.read_limited(stream, spool, max_bytes=MAX_DOCUMENT_SIZE)
+        upload = File(spool, name=document.original_name)
+        content_type = sniff_content_type(upload)
+        if content_type is None:
+            raise SenderError(_("Only PDF, JPEG and PNG documents are accepted."))
+        document.content_type, document.size = content_type, size
+        document.file.save(document.original_name or "document", upload, save=False)
+    document.upload_token = None
+    document.save(update_fields=["file", "content_type", "size", "upload_token"])

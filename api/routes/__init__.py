@@ -17,6 +17,10 @@ one Router module per resource, each thin over the apps' services:
     users       …/users (SMS users: http2sms logins, quotas, alerts) and …/users/{login}/document
     user_messages  …/users/{login}/jobs, outgoing, incoming, receivers
     history     the CSV history documents of …/document and users/{login}/document
+    catalogue   /sms/ptts, /sms/rates/*, …/seeOffers, …/exceptions (the offer, from the rates)
+    sender_documents  …/senders/{sender}/documents (and …/validate, refused)
+    templates_control …/templatesControl (templates moderated by staff)
+    smpp        …/smpp/* (refused: no SMPP customer accounts yet)
     base        what they share (the key's account, errors of forms, date filters)
 """
 
@@ -33,6 +37,7 @@ from . import (
     account,
     auth,
     blacklists,
+    catalogue,
     documents,
     incoming,
     jobs,
@@ -40,7 +45,10 @@ from . import (
     outgoing,
     phonebooks,
     receivers,
+    sender_documents,
     senders,
+    smpp,
+    templates_control,
     user_messages,
     users,
 )
@@ -80,8 +88,9 @@ api = OvhAPI(
 )
 
 # Each path belongs to one router (a path split over two would answer 405 for the second).
-for module in (auth, me, account, jobs, outgoing, incoming, blacklists, senders, phonebooks,
-               receivers, documents, users, user_messages):  # fmt: skip
+for module in (auth, me, catalogue, account, jobs, outgoing, incoming, blacklists, senders,
+               sender_documents, phonebooks, receivers, documents, users, user_messages,
+               templates_control, smpp):  # fmt: skip
     api.add_router("", module.router)
 
 

@@ -1,9 +1,12 @@
 """/sms, /sms/estimate and /sms/{serviceName}: the account, its settings and credit transfers."""
 
-from datetime import date
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
 
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router
+from ninja import Query, Router
 
 from accounts.forms import AccountSettingsForm
 from accounts.models import Membership, SmsAccount
@@ -16,8 +19,12 @@ from messaging.models import WebhookSettings
 
 from .. import schemas
 from ..errors import ApiError
+from ..models import ApiTask
 from ..schemas import responses
-from .base import account_for, done, form_invalid, user_for
+from .base import DATE_FROM, DATE_TO, account_for, done, form_invalid, user_for
+from .history import history_document
+from .incoming import replies
+from .outgoing import sent
 
 router = Router(tags=["sms"])
 
@@ -204,3 +211,41 @@ def service_infos_update(request, serviceName: str, payload: schemas.ServiceInfo
             "renew: smspanel accounts do not expire: they are kept until deleted in the panel"
         )
     return done()
+
+
+# --- …/task and …/document
+
+
+@router.get("/sms/{serviceName}/task", response=responses(list[int]))
+def tasks_list(request, serviceName: str,
+               status: Literal["doing", "done", "error", "pause", "todo"] | None = None):  # fmt: skip
+    tasks = ApiTask.objects.filter(account=account_for(request, serviceName))
+    if status is not None:
+        tasks = tasks.filter(status=status)
+    return list(tasks.values_list("pk", flat=True))
+
+
+@router.get("/sms/{serviceName}/task/{taskId}", response=responses(schemas.SmsTask))
+def tasks_get(request, serviceName: str, taskId: int):
+    task = get_object_or_404(ApiTask, account=account_for(request, serviceName), pk=taskId)
+    return {"function": task.function, "status": task.status, "step": task.step,
+            "taskId": task.pk}  # fmt: skip
+
+
+@router.get("/sms/{serviceName}/document", response=responses(str))
+def account_document(
+    request,
+    serviceName: str,
+    wayType: Literal["incoming", "outgoing"],
+    date_from: Annotated[datetime | None, Query(alias=DATE_FROM)] = None,
+    date_to: Annotated[datetime | None, Query(alias=DATE_TO)] = None,
+    tag: str | None = None,
+    batchID: UUID | None = None,
+):
+    """The sent or received history as a CSV document; answers its /me/document id."""
+    account = account_for(request, serviceName)
+    sent_qs = sent(account)
+    if batchID is not None:
+        sent_qs = sent_qs.none()  # no campaign (issue #20) has sent anything yet
+    return history_document(request, way=wayType, sent_qs=sent_qs, received_qs=replies(account),
+                            tag=tag, date_from=date_from, date_to=date_to)  # fmt: skip

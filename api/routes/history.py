@@ -21,7 +21,7 @@ class _Line:
         return value
 
 
-def _lines(header, rows):
+def csv_lines(header, rows):
     writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
     yield "\ufeff" + writer.writerow(header)
     for row in rows:
@@ -52,12 +52,12 @@ def history_document(request, *, way: str, sent_qs, received_qs, tag: str | None
         qs = between(sent_qs, "created_at", date_from, date_to)
         if tag is not None:
             qs = qs.filter(job__tag=tag)
-        chunks = _lines(_SENT, _sent_rows(qs))
+        chunks = csv_lines(_SENT, _sent_rows(qs))
     else:
         qs = between(received_qs, "received_at", date_from, date_to)
         if tag is not None:
             qs = qs.filter(tag=tag)
-        chunks = _lines(_RECEIVED, _received_rows(qs))
+        chunks = csv_lines(_RECEIVED, _received_rows(qs))
     doc = services.document_with_content(
         application=request.auth.application, name=f"{way}.csv", chunks=chunks
     )

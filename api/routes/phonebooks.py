@@ -1,19 +1,26 @@
 """/sms/{serviceName}/phonebooks: address books, their contacts, and imports into them.
 A phonebook's bookKey is its id as text."""
 
+from datetime import datetime
+from typing import Literal
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from django.urls import reverse
+from ninja import Router, Schema
 
+from addressbooks import parsers
 from addressbooks import services as books
 from addressbooks.forms import BookForm, ContactForm, ImportForm
 from addressbooks.models import AddressBook, Contact
 
 from .. import schemas
+from .. import services as api_services
 from ..errors import ApiError
 from ..schemas import responses
 from .base import account_for, done, form_invalid, parse_id
 from .documents import source_file
+from .history import csv_lines
 
 router = Router(tags=["phonebooks"])
 
@@ -144,3 +151,30 @@ def phonebooks_import(request, serviceName: str, bookKey: str, payload: schemas.
         except books.BookError as exc:
             raise ApiError(409, str(exc), "IMPORT_RUNNING") from None
     return {"taskId": imp.pk, "function": "importPhonebook", "status": "todo"}
+
+
+class PcsFile(Schema):
+    filename: str
+    status: Literal["doing", "done", "error", "todo"]
+    url: str
+    urlExpirationDatetime: datetime
+
+
+@router.get("/sms/{serviceName}/phonebooks/{bookKey}/export", response=responses(PcsFile))
+def phonebooks_export(request, serviceName: str, bookKey: str, format: Literal["csv"]):
+    """The book's contacts as the panel exports them (`;`, the import's headers), in a
+    /me/document: `url` downloads it until urlExpirationDatetime."""
+    book = _book(request, serviceName, bookKey)
+    fields = parsers.FIELDS  # the order of EXPORT_HEADER
+
+    def rows():
+        contacts = Contact.objects.filter(book=book).order_by("pk").values_list(*fields)
+        yield from contacts.iterator(chunk_size=5000)
+
+    doc = api_services.document_with_content(
+        application=request.auth.application, name=f"phonebook-{book.pk}.csv",
+        chunks=csv_lines(parsers.EXPORT_HEADER, rows()),
+    )  # fmt: skip
+    url = request.build_absolute_uri(reverse("ovhapi:document_download", args=[doc.token]))
+    return {"filename": doc.name, "status": "done", "url": url,
+            "urlExpirationDatetime": doc.expires_at}  # fmt: skip

@@ -11,6 +11,7 @@ from addressbooks.models import RecipientList
 
 from .. import schemas
 from ..errors import ApiError
+from ..models import ApiTask
 from ..schemas import responses
 from .base import account_for, column, done, form_invalid
 from .documents import source_file
@@ -75,9 +76,12 @@ def receivers_clean(request, serviceName: str, slotId: int, payload: schemas.Cle
     rlist = _rlist(request, serviceName, slotId)
     if not payload.freemium:
         raise ApiError.invalid("Only the free cleaning (freemium: true) is available")
-    if not payload.priceOnly:
-        recipient_lists.list_clean(rlist)
-    return {"taskId": 0, "totalCreditsRemoved": 0}
+    if payload.priceOnly:
+        return {"taskId": 0, "totalCreditsRemoved": 0}
+    task = ApiTask.objects.create(account=rlist.account, status=ApiTask.Status.DOING)
+    recipient_lists.list_clean(rlist)
+    ApiTask.objects.filter(pk=task.pk).update(status=ApiTask.Status.DONE, step="finishing")
+    return {"taskId": task.pk, "totalCreditsRemoved": 0}
 
 
 @router.delete("/sms/{serviceName}/receivers/{slotId}", response=responses(None))
