@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import CreditMovement, SmsAccount
-from api.models import ApiTask
 from addressbooks.models import AddressBook, Contact
+from api.models import ApiTask
 from messaging.models import IncomingMessage, OutgoingMessage, SmsJob, StopListEntry
 from senders.models import Sender
 from tests.accounts.factories import AccountFactory, MembershipFactory
