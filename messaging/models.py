@@ -489,3 +489,46 @@ class TemplateControl(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class HlrLookup(models.Model):
+    """A number lookup (OVH `sms.HlrLookupNumber`): does the number exist, is it reachable,
+    ported, roaming — answered by the operator (the simulator: messaging.operator.hlr)."""
+
+    class Status(models.TextChoices):
+        TODO = "todo", _("To do")
+        DOING = "doing", _("Running")
+        DONE = "done", _("Done")
+        ERROR = "error", _("Failed")
+
+    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="hlr_lookups")
+    number = models.CharField(_("number"), max_length=16)
+    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.TODO)
+    valid = models.BooleanField(default=False)
+    reachable = models.BooleanField(default=False)
+    ported = models.BooleanField(default=False)
+    roaming = models.BooleanField(default=False)
+    # MCC+MNC of the network serving the number.
+    operator_code = models.CharField(max_length=8, blank=True)
+    credits = models.DecimalField(_("credits"), max_digits=10, decimal_places=2)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("number lookup")
+        verbose_name_plural = _("number lookups")
+        indexes = [models.Index(fields=["account", "-id"], name="hlr_account_idx")]
+
+    def __str__(self):
+        return f"{self.number} ({self.status})"
+
+
+class ChatAccess(models.Model):
+    """A secret address where a virtual number's conversations can be read (OVH chatAccess)."""
+
+    sender = models.OneToOneField(Sender, on_delete=models.CASCADE, related_name="chat_access")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"chat of {self.sender}"

@@ -14,7 +14,7 @@ from accounts.access import account_view
 from core.csv_export import export_stamp, paris_time, stream_csv
 
 from .forms import NumberSearchForm, ReceivedFilterForm, StopAddForm, StopRemoveForm
-from .models import IncomingMessage, StopListEntry
+from .models import ChatAccess, IncomingMessage, OutgoingMessage, StopListEntry
 from .selectors import cursors, keyset_page, received_messages, stoplist_entries
 
 # --- Received SMS ---------------------------------------------------------------------------
@@ -121,3 +121,34 @@ def stoplist_export(request: HttpRequest):
             yield (number, paris_time(at), outgoing or "")
 
     return stream_csv(rows(), f"{account.name}-stop-list-{export_stamp()}.csv")
+
+
+# --- A virtual number's chat address (OVH chatAccess) -------------------------------------------
+
+CHAT_LINES = 200
+
+
+def chat(request: HttpRequest, token: str):
+    """The last messages sent from and received on a virtual number, for whoever holds the
+    secret address (the API's chatAccess); no login, like OVHcloud's."""
+    access = get_object_or_404(ChatAccess.objects.select_related("sender"), token=token)
+    sender = access.sender
+    sent = (
+        OutgoingMessage.objects.filter(job__sender=sender)
+        .select_related("job")
+        .order_by("-id")[:CHAT_LINES]
+    )
+    received = IncomingMessage.objects.filter(outgoing__job__sender=sender).order_by("-id")[
+        :CHAT_LINES
+    ]
+    lines = [
+        {"at": m.created_at, "number": m.receiver, "received": False,
+         "text": m.text or m.job.message}
+        for m in sent
+    ] + [
+        {"at": r.received_at, "number": r.sender, "received": True, "text": r.text}
+        for r in received
+    ]  # fmt: skip
+    lines.sort(key=lambda line: line["at"], reverse=True)
+    context = {"number": sender.sender, "lines": lines[:CHAT_LINES]}
+    return render(request, "messaging/chat.html", context)

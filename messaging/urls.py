@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import dashboard, views
+from . import dashboard, replies, views
 
 app_name = "messaging"
 
 urlpatterns = [
+    # A virtual number's conversations, at a secret address (the API's chatAccess).
+    path("chat/<str:token>/", replies.chat, name="chat"),
     path("sms/<str:service>/", dashboard.dashboard, name="dashboard"),
     path("sms/<str:service>/send/", views.compose, name="compose"),
     path("sms/<str:service>/send/counter/", views.counter, name="counter"),

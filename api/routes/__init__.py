@@ -21,6 +21,8 @@ one Router module per resource, each thin over the apps' services:
     sender_documents  …/senders/{sender}/documents (and …/validate, refused)
     templates_control …/templatesControl (templates moderated by staff)
     smpp        …/smpp/* (refused: no SMPP customer accounts yet)
+    hlr         …/hlr (number lookups) and the receivers' numbering facts (…/outgoing/{id}/hlr)
+    virtual_numbers  …/virtualNumbers (with jobs, outgoing, incoming, chatAccess), /sms/virtualNumbers
     base        what they share (the key's account, errors of forms, date filters)
 """
 
@@ -39,6 +41,7 @@ from . import (
     blacklists,
     catalogue,
     documents,
+    hlr,
     incoming,
     jobs,
     me,
@@ -51,6 +54,7 @@ from . import (
     templates_control,
     user_messages,
     users,
+    virtual_numbers,
 )
 
 
@@ -88,9 +92,10 @@ api = OvhAPI(
 )
 
 # Each path belongs to one router (a path split over two would answer 405 for the second).
-for module in (auth, me, catalogue, account, jobs, outgoing, incoming, blacklists, senders,
-               sender_documents, phonebooks, receivers, documents, users, user_messages,
-               templates_control, smpp):  # fmt: skip
+# /sms/virtualNumbers and the catalogue's /sms/ptts, /sms/rates/… come before /sms/{serviceName}.
+for module in (auth, me, catalogue, virtual_numbers, account, jobs, outgoing, incoming,
+               blacklists, senders, sender_documents, phonebooks, receivers, documents, users,
+               user_messages, templates_control, smpp, hlr):  # fmt: skip
     api.add_router("", module.router)
 
 

@@ -179,38 +179,46 @@ def _next_anniversary(created: date, today: date) -> date:
         return created.replace(year=created.year + years, day=28)
 
 
-@router.get("/sms/{serviceName}/serviceInfos", response=responses(schemas.ServiceInfos))
-def service_infos(request, serviceName: str):
-    account = account_for(request, serviceName)
+def service_infos_of(account: SmsAccount, *, domain: str, service_id: int, created: date) -> dict:
     handle = _owner_handle(account)
-    created = timezone.localdate(account.created_at)
     return {
         "canDeleteAtExpiration": False,
         "contactAdmin": handle,
         "contactBilling": handle,
         "contactTech": handle,
         "creation": created,
-        "domain": account.name,
+        "domain": domain,
         "engagedUpTo": None,
         "expiration": _next_anniversary(created, timezone.localdate()),
         "possibleRenewPeriod": [12],
         "renew": RENEW,
         "renewalType": "automaticV2016",
-        "serviceId": account.pk,
+        "serviceId": service_id,
         "status": "ok" if account.status == SmsAccount.Status.ENABLE else "expired",
     }
 
 
-@router.put("/sms/{serviceName}/serviceInfos", response=responses(None))
-def service_infos_update(request, serviceName: str, payload: schemas.ServiceInfosUpdate):
-    """Only `renew` is writable; an account cannot be set to end at expiration."""
-    account_for(request, serviceName)
+def check_renew(payload: schemas.ServiceInfosUpdate):
+    """Only `renew` is writable; a service cannot be set to end at expiration."""
     renew = payload.renew
     if renew is not None and (renew.deleteAtExpiration or not renew.automatic):
         raise ApiError.invalid(
             "renew: smspanel accounts do not expire: they are kept until deleted in the panel"
         )
     return done()
+
+
+@router.get("/sms/{serviceName}/serviceInfos", response=responses(schemas.ServiceInfos))
+def service_infos(request, serviceName: str):
+    account = account_for(request, serviceName)
+    return service_infos_of(account, domain=account.name, service_id=account.pk,
+                            created=timezone.localdate(account.created_at))  # fmt: skip
+
+
+@router.put("/sms/{serviceName}/serviceInfos", response=responses(None))
+def service_infos_update(request, serviceName: str, payload: schemas.ServiceInfosUpdate):
+    account_for(request, serviceName)
+    return check_renew(payload)
 
 
 # --- …/task and …/document

@@ -58,11 +58,11 @@ def jobs_create(request, serviceName: str, payload: schemas.JobIn):
     return send(request, account_for(request, serviceName), payload)
 
 
-def send(request, account, payload: schemas.JobIn, sms_user=None) -> dict:
-    """POST …/jobs of the account or of one of its SMS users: the sending report."""
+def send(request, account, payload: schemas.JobIn, sms_user=None, sender=None) -> dict:
+    """POST …/jobs of the account, of one of its SMS users or from a virtual number (`sender`):
+    the sending report."""
     parsed = _receivers(account, payload)
-    sender = None
-    if payload.sender and not payload.senderForResponse:
+    if sender is None and payload.sender and not payload.senderForResponse:
         # The send form's rule (SendForm.clean_sender): an enabled sender of this account.
         sender = Sender.objects.filter(account=account, sender=payload.sender).enabled().first()
         if sender is None:
