@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.admin import ReadOnlyModelAdmin
 
-from . import dispatch
+from . import dispatch, route_admin  # noqa: F401 - registers the route pages
 from .models import OutgoingMessage, SmsJob, TemplateControl, UnmatchedReport
 
 
@@ -43,8 +43,9 @@ class SmsJobAdmin(ReadOnlyModelAdmin):
 
 @admin.register(OutgoingMessage)
 class OutgoingMessageAdmin(ReadOnlyModelAdmin):
-    list_display = ["id", "job_id", "receiver", "status", "attempts", "operator_id", "created_at"]
-    list_filter = ["status"]
+    list_display = ["id", "job_id", "receiver", "status", "attempts", "operator_id", "route"]
+    list_display += ["possible_duplicate", "created_at"]
+    list_filter = ["status", "route", "possible_duplicate"]
     search_fields = ["=receiver", "=operator_id"]
     show_full_result_count = False
 

@@ -38,11 +38,11 @@ from django.utils import timezone
 
 from core import bulk
 
-from . import reports, tasks
+from . import reports, routing, tasks
 from .encoding import STOP_CLAUSE
 from .ledger import db_datetime, messages_fail
 from .models import MessageEvent, OutgoingMessage, PendingRecipients, SmsJob, UnmatchedReport
-from .operator import OutboundSms, SubmitResult, get_operator
+from .operator import OutboundSms, SubmitResult
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +239,8 @@ def batch_submit(
             )
         )
     clock.lap("prepare")
-    results = get_operator().submit(outbound)
+    # Through the routes staff configured (or the settings' operator when there is none).
+    results = routing.submit(outbound)
     clock.lap("operator")
     results_record(results, attempts={r[0]: r[4] for r in rows})
     clock.lap("record")

@@ -7,6 +7,9 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import SmsAccount, SmsUser
 from senders.models import Sender
 
+# Django finds an app's models through its models module.
+from .route_models import Route, RouteCountry, RouteFailover, SmppOutbox, SmppPart  # noqa: F401
+
 
 class SmsJobQuerySet(models.QuerySet):
     def unsent(self):
@@ -182,6 +185,15 @@ class OutgoingMessage(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # The upstream that carried it (null: the operator of settings.SMS_OPERATOR); written by
+    # messaging.routing, never by the bulk insert.
+    route = models.ForeignKey(
+        Route, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    # Sent again after a submission whose answer was lost (SMPP's duplicate policy).
+    possible_duplicate = models.BooleanField(
+        _("possible duplicate"), default=False, db_default=False
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -210,6 +222,12 @@ class OutgoingMessage(models.Model):
             # History filters by date and by recipient; neither column changes after insert.
             models.Index(fields=["account", "created_at"], name="outgoing_account_created_idx"),
             models.Index(fields=["account", "receiver"], name="outgoing_account_receiver_idx"),
+            # A route's page (throughput, reports waiting); rows only enter it when routed.
+            models.Index(
+                fields=["route", "submitted_at"],
+                name="outgoing_route_idx",
+                condition=models.Q(route__isnull=False),
+            ),
         ]
 
     def __str__(self):

@@ -252,6 +252,14 @@ if env_bool("SMS_SIMULATOR_ERRORS_OFF"):
         duplicate_report_rate=0.0,
         out_of_order_rate=0.0,
     )
+# SMPP routes (messaging.operator.smpp_connector): a message handed to a route's connector
+# keeps its claim this long (renewed while it waits), so a connector that is gone for longer
+# gives its messages back to the dispatchers; the connector's heartbeat and database poll.
+SMPP = {
+    "HANDOFF_LEASE_SECONDS": int(os.environ.get("SMPP_HANDOFF_LEASE_SECONDS", "120")),
+    "HEARTBEAT_SECONDS": float(os.environ.get("SMPP_HEARTBEAT_SECONDS", "5")),
+    "POLL_SECONDS": float(os.environ.get("SMPP_POLL_SECONDS", "0.2")),
+}
 # Contact imports: largest accepted file, and processes that check numbers (0: CPU count).
 CONTACT_IMPORT_MAX_BYTES = int(os.environ.get("CONTACT_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 CONTACT_IMPORT_PROCESSES = int(os.environ.get("CONTACT_IMPORT_PROCESSES", "0")) or None

@@ -1,0 +1,297 @@
+"""One SMPP 3.4 transceiver bind, with a window of outstanding submit_sm (no Django here).
+
+Built on smpplib (python-smpplib): it encodes and parses the PDUs and owns the socket; this
+class adds what a long-running sender needs and smpplib leaves to its user: a window of
+unanswered submit_sm matched to their answers by sequence number, a throughput cap that
+halves on ESME_RTHROTTLED and recovers, enquire_link when the line is quiet (and a dead line
+detected when its answer does not come), and one exception, LinkDown, for every way the link
+can break (refused, closed, closed mid-PDU, garbage, silence).
+
+Why smpplib: maintained (python-smpplib on GitHub, releases through 2024), pure Python, small,
+synchronous — one thread per bind is all a connector needs — and its PDU layer is complete for
+SMPP 3.4 (submit_sm, deliver_sm with TLVs, enquire_link, unbind, generic_nack). Its message
+splitting is not used: it can cut an escape pair (its own FIXME), and the parts must be the
+ones messaging.encoding.count() bills, so smpp_codec builds them.
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from smpplib import consts, exceptions, smpp
+from smpplib.client import Client
+
+logger = logging.getLogger(__name__)
+
+ESME_ROK = 0x00
+ESME_RTHROTTLED = 0x58
+ESME_RX_T_APPNACK = 0x64  # "try again later": a deliver_sm we could not store
+# Bind answers that mean the credentials (not the network) are wrong.
+BAD_CREDENTIALS = {0x0D: "ESME_RBINDFAIL", 0x0E: "ESME_RINVPASWD", 0x0F: "ESME_RINVSYSID"}
+# Submit answers that concern the message itself: another route would refuse it as well.
+PERMANENT_SUBMIT = {0x0A, 0x0B, 0x01, 0x42, 0x43, 0x44, 0x48, 0x49, 0x50, 0x51, 0x61, 0x62}
+
+
+class LinkDown(Exception):
+    """The bind is gone (or never came): the connector marks the route down and rebinds."""
+
+
+class BindRefused(LinkDown):
+    """The SMSC refused our credentials: retrying soon will not help."""
+
+
+@dataclass
+class Part:
+    """One submit_sm to send; `key` lets the caller find its message again."""
+
+    key: object
+    params: dict
+    attempts: int = 0
+    not_before: float = 0.0
+
+
+@dataclass
+class Answer:
+    part: Part
+    status: int
+    smsc_id: str = ""
+    latency: float = 0.0
+
+
+@dataclass
+class _Rate:
+    """A token bucket whose rate halves on throttling and climbs back 10 % a second."""
+
+    ceiling: float
+    rate: float = 0.0
+    tokens: float = 1.0
+    at: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self):
+        self.rate = self.ceiling
+
+    def wait(self) -> float:
+        now = time.monotonic()
+        elapsed, self.at = now - self.at, now
+        self.rate = min(self.ceiling, self.rate * (1.1**elapsed))
+        self.tokens = min(max(1.0, self.rate / 10), self.tokens + elapsed * self.rate)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self):
+        self.tokens -= 1
+
+    def throttled(self):
+        self.rate = max(1.0, self.rate / 2)
+        self.tokens = min(self.tokens, 0.0)
+
+
+class SmppLink:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        system_id: str,
+        password: str,
+        system_type: str = "",
+        window: int = 10,
+        throughput: float = 1000.0,
+        timeout: float = 10.0,
+        enquire_every: float = 30.0,
+        on_deliver: Callable | None = None,
+    ):
+        self.window = max(1, window)
+        self.timeout = timeout
+        self.enquire_every = enquire_every
+        self.on_deliver = on_deliver or (lambda pdu: ESME_ROK)
+        self.rate = _Rate(float(throughput))
+        self.credentials = {"system_id": system_id, "password": password}
+        self.system_type = system_type
+        self.client = Client(host, port, timeout=timeout, allow_unknown_opt_params=True)
+        self.client.set_message_received_handler(self._delivered)
+        self.client.set_message_sent_handler(self._answered)
+        self.client.set_error_pdu_handler(self._error_pdu)
+        self.outstanding: dict[int, tuple[Part, float]] = {}
+        self.answers: list[Answer] = []
+        self.retry: deque[Part] = deque()  # throttled parts, sent again first
+        self.last_heard = time.monotonic()
+        self.enquiring_since: float | None = None
+        self.throttled = 0
+
+    # --- Bind -----------------------------------------------------------------------------
+
+    def bind(self) -> None:
+        try:
+            self.client.connect()
+            self.client.bind_transceiver(system_type=self.system_type, **self.credentials)
+        except exceptions.PDUError as error:
+            status = error.args[1] if len(error.args) > 1 else 0
+            self.close()
+            if status in BAD_CREDENTIALS:
+                raise BindRefused(
+                    f"bind refused: {BAD_CREDENTIALS[status]} (bad credentials)"
+                ) from error
+            raise LinkDown(f"bind refused: status 0x{status:02X}") from error
+        except (exceptions.ConnectionError, OSError, ValueError, KeyError) as error:
+            self.close()
+            raise LinkDown(f"cannot bind: {type(error).__name__} {error}") from error
+        self.last_heard = time.monotonic()
+
+    def unbind(self) -> None:
+        """Polite goodbye; a link that breaks meanwhile just closes."""
+        try:
+            self.client.send_pdu(smpp.make_pdu("unbind", client=self.client))
+            deadline = time.monotonic() + 2
+            while (
+                time.monotonic() < deadline and self.client.state != consts.SMPP_CLIENT_STATE_OPEN
+            ):
+                self._read(0.5)
+        except (LinkDown, exceptions.ConnectionError, exceptions.PDUError, OSError):
+            pass
+        self.close()
+
+    def close(self) -> None:
+        if self.client._socket is not None:
+            self.client._socket.close()
+            self.client._socket = None
+        self.client.state = consts.SMPP_CLIENT_STATE_CLOSED
+
+    # --- Sending --------------------------------------------------------------------------
+
+    def submit(self, parts: list[Part], *, budget: float | None = None) -> list[Answer]:
+        """Send parts with up to `window` unanswered at once and return every answer that
+        came (throttled parts are sent again by the link itself). With `budget` (seconds),
+        return what was answered by then; the rest stays outstanding for the next call."""
+        queue = deque(parts)
+        deadline = None if budget is None else time.monotonic() + budget
+        while queue or self.retry or self.outstanding:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            self._send_what_fits(queue)
+            self._read(0.05 if (queue or self.retry) else self.timeout)
+            self._check_alive()
+        answers, self.answers = self.answers, []
+        return answers
+
+    def _send_what_fits(self, queue: deque[Part]) -> None:
+        while len(self.outstanding) < self.window:
+            now = time.monotonic()
+            if self.retry and self.retry[0].not_before <= now:
+                part = self.retry.popleft()
+            elif queue:
+                part = queue.popleft()
+            else:
+                return
+            wait = self.rate.wait()
+            if wait > 0:
+                (self.retry.appendleft if part.attempts else queue.appendleft)(part)
+                if not self.outstanding:
+                    time.sleep(min(wait, 0.2))
+                return
+            self.rate.take()
+            part.attempts += 1
+            try:
+                pdu = self.client.send_message(**part.params)
+            except (exceptions.ConnectionError, exceptions.PDUError, OSError) as error:
+                self.outstanding[-part.attempts] = (part, now)  # counted as unanswered
+                raise LinkDown(f"send failed: {type(error).__name__} {error}") from error
+            self.outstanding[pdu.sequence] = (part, now)
+
+    def poll(self, seconds: float) -> list[Answer]:
+        """Read what the SMSC sends for up to `seconds` (receipts, MO, late answers)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            self._read(max(0.0, deadline - time.monotonic()))
+            self._check_alive()
+            if time.monotonic() >= deadline:
+                break
+        answers, self.answers = self.answers, []
+        return answers
+
+    def unanswered(self) -> list[Part]:
+        """Parts sent whose answer never came, and throttled parts not sent again yet; the
+        link is finished with them (called after LinkDown)."""
+        parts = [part for part, _at in self.outstanding.values()]
+        self.outstanding.clear()
+        return parts
+
+    def not_sent(self) -> list[Part]:
+        parts = list(self.retry)
+        self.retry.clear()
+        return parts
+
+    # --- Reading --------------------------------------------------------------------------
+
+    def _read(self, timeout: float) -> None:
+        sock = self.client._socket
+        if sock is None:
+            raise LinkDown("not connected")
+        try:
+            readable, _w, _x = select.select([sock], [], [], timeout)
+            while readable:
+                self.client.read_once(auto_send_enquire_link=False)
+                self.last_heard = time.monotonic()
+                self.enquiring_since = None
+                readable, _w, _x = select.select([sock], [], [], 0)
+        except LinkDown:
+            raise
+        except TimeoutError as error:
+            raise LinkDown("the SMSC stopped mid-PDU") from error
+        except Exception as error:  # noqa: BLE001 - smpplib raises many kinds on bad bytes
+            raise LinkDown(f"link broken: {type(error).__name__}: {error}"[:200]) from error
+
+    def _check_alive(self) -> None:
+        now = time.monotonic()
+        if self.enquiring_since is not None:
+            if now - self.enquiring_since > self.timeout:
+                raise LinkDown("no answer to enquire_link")
+        elif now - self.last_heard > self.enquire_every:
+            self.enquire_link()
+        if self.outstanding:
+            oldest = min(at for _p, at in self.outstanding.values())
+            if now - oldest > self.timeout and now - self.last_heard > self.timeout:
+                raise LinkDown("submit_sm unanswered")
+
+    def enquire_link(self) -> None:
+        try:
+            self.client.send_pdu(smpp.make_pdu("enquire_link", client=self.client))
+        except (exceptions.ConnectionError, OSError) as error:
+            raise LinkDown("enquire_link failed") from error
+        self.enquiring_since = time.monotonic()
+
+    def _answered(self, pdu, **_kw) -> None:
+        entry = self.outstanding.pop(pdu.sequence, None)
+        if entry is None:
+            return  # an answer to a submit from before a reconnect
+        part, sent_at = entry
+        latency = time.monotonic() - sent_at
+        if pdu.status == ESME_RTHROTTLED:
+            self.throttled += 1
+            self.rate.throttled()
+            part.not_before = time.monotonic() + min(5.0, 0.1 * 2**part.attempts)
+            self.retry.append(part)
+            return
+        smsc_id = getattr(pdu, "message_id", None) or b""
+        if isinstance(smsc_id, bytes):
+            smsc_id = smsc_id.decode("ascii", "replace")
+        self.answers.append(Answer(part, pdu.status, smsc_id.strip("\x00"), latency))
+
+    def _error_pdu(self, pdu) -> None:
+        if pdu.command == "submit_sm_resp":
+            return  # read_once goes on to the message_sent handler with it
+        if pdu.command == "generic_nack" and pdu.sequence in self.outstanding:
+            self._answered(pdu)
+            return
+        logger.warning("SMPP error PDU %s status 0x%02X", pdu.command, pdu.status)
+
+    def _delivered(self, pdu, **_kw) -> int:
+        try:
+            return self.on_deliver(pdu)
+        except Exception:  # noqa: BLE001 - the SMSC will deliver it again
+            logger.exception("deliver_sm not stored")
+            return ESME_RX_T_APPNACK

@@ -1,0 +1,160 @@
+"""What an SMSC sends over a bind: delivery receipts (one per part) and MO messages.
+
+Called by the connector's thread for each deliver_sm, before it is acknowledged: a receipt or
+an MO that cannot be stored is answered ESME_RX_T_APPNACK and the SMSC delivers it again.
+
+Rule for a message of several parts: it is *delivered* when every part's receipt says
+DELIVRD; it *failed* (undelivered, or expired) as soon as one part's receipt says so, with
+that part's error; other states (ENROUTE, ACCEPTD, UNKNOWN) change nothing. A failing error the
+route lists as a route problem (Route.failover_errors) sends the message again through the
+next route instead.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import reports
+from ..models import (
+    OutgoingMessage,
+    Route,
+    RouteFailover,
+    SmppOutbox,
+    SmppPart,
+    UnmatchedReport,
+)
+from . import smpp_codec
+
+_Q = OutgoingMessage.Status
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return value or ""
+
+
+def deliver_sm_receive(route: Route, pdu) -> int:
+    """Store one deliver_sm; returns the command_status of its deliver_sm_resp."""
+    esm_class = pdu.esm_class or 0
+    short_message = pdu.short_message or b""
+    if isinstance(short_message, str):
+        short_message = short_message.encode("latin-1")
+    receipted = _text(getattr(pdu, "receipted_message_id", None)).strip("\x00")
+    if esm_class & smpp_codec.ESM_RECEIPT or receipted:
+        receipt = smpp_codec.parse_receipt(short_message.decode("latin-1"), receipted)
+        if receipt is not None:
+            receipt_apply(route, receipt)
+        return 0
+    text, _concat = smpp_codec.decode(short_message, pdu.data_coding or 0, esm_class)
+    mo_receive(route, number=_text(pdu.source_addr), text=text)
+    return 0
+
+
+def receipt_apply(route: Route, receipt: smpp_codec.Receipt) -> None:
+    now = timezone.now()
+    part = SmppPart.objects.filter(route=route, smsc_id=receipt.smsc_id).first()
+    if part is None:
+        # The SMSC can report a part before the connector has recorded the batch it belongs
+        # to: kept (durably, before the deliver_sm is acknowledged) under a key no message
+        # has, and applied by kept_receipts_apply once the part is recorded.
+        key = _kept_key(route, receipt.smsc_id)
+        payload = {"operator_id": key, "status": "smpp-receipt", "stat": receipt.stat}
+        UnmatchedReport.objects.create(
+            kind=UnmatchedReport.Kind.REPORT,
+            operator_id=key,
+            payload={**payload, "err": receipt.err, "smsc_id": receipt.smsc_id},
+            received_at=now,
+        )
+        return
+    SmppPart.objects.filter(pk=part.pk).update(stat=receipt.stat, err=receipt.err, reported_at=now)
+    stats = list(SmppPart.objects.filter(message_id=part.message_id).values_list("stat", "err"))
+    failing = [
+        (s, e) for s, e in stats if smpp_codec.RECEIPT_STATUS.get(s, "delivered") != "delivered"
+    ]
+    if failing:
+        stat, err = failing[0]
+        final = smpp_codec.RECEIPT_STATUS[stat]
+    elif len(stats) == part.parts and all(s == "DELIVRD" for s, _e in stats):
+        final, err = "delivered", ""
+    else:
+        return  # waiting for the other parts
+    message = OutgoingMessage.objects.only("id", "operator_id", "status").get(pk=part.message_id)
+    if final != "delivered" and err.upper() in route.failover_codes():
+        if delivery_failover(route, message, reason=f"DLR_{err}"[:32]):
+            return
+    reports.delivery_reports_receive(
+        reports=[
+            {
+                "operator_id": message.operator_id,
+                "status": final,
+                "part": part.parts,
+                "parts": part.parts,
+                "error_code": err,
+                "at": now.isoformat(),
+            }
+        ]
+    )
+
+
+def _kept_key(route: Route, smsc_id: str) -> str:
+    return f"smpp:{route.pk}:{smsc_id}"[:64]
+
+
+def kept_receipts_apply(route: Route, smsc_ids: list[str] | None = None) -> int:
+    """Apply receipts kept before their part was recorded (those of `smsc_ids`, or all of
+    the route's); returns how many were applied."""
+    kept = UnmatchedReport.objects.filter(kind=UnmatchedReport.Kind.REPORT)
+    if smsc_ids is None:
+        kept = kept.filter(operator_id__startswith=f"smpp:{route.pk}:")
+    else:
+        if not kept.exists():
+            return 0
+        kept = kept.filter(operator_id__in=[_kept_key(route, i) for i in smsc_ids])
+    applied = []
+    for pk, payload in kept.values_list("id", "payload"):
+        receipt = smpp_codec.Receipt(payload["smsc_id"], payload["stat"], payload["err"])
+        if SmppPart.objects.filter(route=route, smsc_id=receipt.smsc_id).exists():
+            receipt_apply(route, receipt)
+            applied.append(pk)
+    UnmatchedReport.objects.filter(pk__in=applied).delete()
+    return len(applied)
+
+
+def delivery_failover(route: Route, message: OutgoingMessage, *, reason: str) -> bool:
+    """A delivery error the route lists as its own problem: the message goes back to the
+    queue, due now, and routing passes over this route for it."""
+    with transaction.atomic():
+        moved = OutgoingMessage.objects.filter(pk=message.pk, status=_Q.SUBMITTED).update(
+            status=_Q.QUEUED, next_attempt_at=timezone.now(), operator_id="", route=None
+        )
+        if not moved:
+            return False
+        SmppOutbox.objects.filter(pk=message.pk).delete()
+        RouteFailover.objects.create(message_id=message.pk, from_route=route, reason=reason)
+    return True
+
+
+def mo_receive(route: Route, *, number: str, text: str) -> None:
+    """An SMS from a handset: a reply to the latest message this route carried to that
+    number (a STOP puts it on the account's STOP list). One matching no message is kept for
+    staff (UnmatchedReport, operator id "mo:<number>")."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    receiver = f"+{digits}"
+    latest = (
+        OutgoingMessage.objects.filter(route=route, receiver=receiver)
+        .exclude(operator_id="")
+        .order_by("-id")
+        .values_list("operator_id", flat=True)
+        .first()
+    )
+    reports.incoming_messages_receive(
+        replies=[
+            {
+                "operator_id": latest or f"mo:{receiver}",
+                "text": text,
+                "at": timezone.now().isoformat(),
+            }
+        ]
+    )
