@@ -13,7 +13,7 @@ from core.csv_export import export_stamp, paris_time, stream_csv
 from senders.models import Sender
 
 from .forms import HistoryFilterForm
-from .models import OutgoingMessage
+from .models import OutgoingMessage, SmppPart
 from .selectors import SHORT_NUMBER, cursors, filtered_messages, keyset_page
 
 EXPORT_CHUNK = 2000
@@ -29,6 +29,8 @@ _PAGE_COLUMNS = (
     "created_at",
     "submitted_at",
     "delivered_at",
+    "possible_duplicate",
+    "route_id",
     "job_id",
     "job__sender_label",
     "job__message",
@@ -44,6 +46,7 @@ def history(request: HttpRequest):
     filters = form.filters()
     qs = filtered_messages(account, filters).select_related("job").only(*_PAGE_COLUMNS)
     page = keyset_page(qs, **cursors(request.GET))
+    _with_part_receipts(page.rows)
     context = {
         "account": account,
         "form": form,
@@ -54,6 +57,19 @@ def history(request: HttpRequest):
         "tab": "history",
     }
     return render(request, "messaging/history.html", context)
+
+
+def _with_part_receipts(rows) -> None:
+    """Messages sent over SMPP get a receipt per part: `parts_delivered` counts them (one
+    query for the page, and none when no message on it went through a route)."""
+    delivered: dict[int, int] = {}
+    routed = [m.id for m in rows if m.route_id is not None]
+    if routed:
+        reported = SmppPart.objects.filter(message_id__in=routed).exclude(stat="")
+        for message_id, stat in reported.values_list("message_id", "stat"):
+            delivered[message_id] = delivered.get(message_id, 0) + (stat == "DELIVRD")
+    for m in rows:
+        m.parts_delivered = delivered.get(m.id)  # None: no receipt per part
 
 
 # --- CSV export -------------------------------------------------------------------------------

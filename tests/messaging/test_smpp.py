@@ -171,7 +171,9 @@ def test_throttling_answers_slow_the_link_and_every_part_goes_through(smsc):
 # --- Through the panel --------------------------------------------------------------------
 
 
-def test_long_ucs2_message_arrives_in_the_parts_count_said_with_a_receipt_each(smsc, connect, send):
+def test_long_ucs2_message_arrives_in_the_parts_count_said_with_a_receipt_each(
+    smsc, connect, send, owner_client, account
+):
     route = smpp_route(smsc)
     connect(route)
     text = "Réunion demain 😀 à 10 h, salle « Ω ». " * 6
@@ -190,6 +192,10 @@ def test_long_ucs2_message_arrives_in_the_parts_count_said_with_a_receipt_each(s
     parts = list(SmppPart.objects.filter(message=message).values_list("part", "stat"))
     assert parts == [(i, "DELIVRD") for i in range(1, segments + 1)]
     assert message.operator_id == SmppPart.objects.get(message=message, part=1).smsc_id
+    # The history shows it delivered, part by part.
+    page = owner_client.get(f"/sms/{account.name}/outgoing/").content.decode()
+    assert page.count('data-testid="parts-delivered"') == 2
+    assert f"{segments}/{segments}" in page
 
 
 def test_a_thousand_messages_through_the_window(smsc, connect, send):

@@ -13,6 +13,7 @@
 //   cut: the next submit_sm is answered with half a PDU, then the socket is closed
 //   silent: submit_sm are never answered
 //   receipt_delay_ms: wait before each receipt (default 5)
+//   latency_ms: wait before answering each submit_sm (an SMSC storing the message; default 0)
 "use strict";
 const smpp = require("smpp");
 const http = require("http");
@@ -21,7 +22,7 @@ const [port, controlPort, systemId = "panel", password = "secret"] = process.arg
 let config = {};
 let state;
 function reset() {
-  config = { throttle: 0, reject: {}, stat: {}, garbage: false, cut: false, silent: false, receipt_delay_ms: 5 };
+  config = { throttle: 0, reject: {}, stat: {}, garbage: false, cut: false, silent: false, receipt_delay_ms: 5, latency_ms: 0 };
   state = { binds: 0, bind_failures: 0, unbinds: 0, enquire_links: 0, submits: [], deliver_resps: 0 };
 }
 reset();
@@ -51,6 +52,7 @@ function receipt(session, pdu, id) {
 }
 
 const server = smpp.createServer((session) => {
+  session.socket.setNoDelay(true);
   sessions.add(session);
   session.on("close", () => sessions.delete(session));
   session.on("error", () => sessions.delete(session));
@@ -74,6 +76,14 @@ const server = smpp.createServer((session) => {
     session.send(pdu.response());
   });
   session.on("submit_sm", (pdu) => {
+    if (config.latency_ms > 0) setTimeout(() => submit(session, pdu), config.latency_ms);
+    else submit(session, pdu);
+  });
+  session.on("deliver_sm_resp", () => {});
+});
+server.listen(Number(port), "127.0.0.1");
+
+function submit(session, pdu) {
     if (!session.bound) {
       session.send(pdu.response({ command_status: smpp.ESME_RINVBNDSTS }));
       return;
@@ -115,10 +125,7 @@ const server = smpp.createServer((session) => {
     });
     session.send(pdu.response({ message_id: id }));
     if (pdu.registered_delivery & 1) receipt(session, pdu, id);
-  });
-  session.on("deliver_sm_resp", () => {});
-});
-server.listen(Number(port), "127.0.0.1");
+}
 
 function body(req) {
   return new Promise((resolve) => {

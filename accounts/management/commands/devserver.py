@@ -6,7 +6,10 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Run the web server, a Celery worker and Celery beat together (development)."
+    help = (
+        "Run the web server, a Celery worker, Celery beat and the SMPP connector together "
+        "(development)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default=os.environ.get("PORT", "127.0.0.1:8000"))
@@ -32,6 +35,8 @@ class Command(BaseCommand):
             f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
             env=env,
         )
+        # Idle (one query every 10 s) until staff add an SMPP route in admin, then it binds.
+        manager.add_process("smpp", f"{python} manage.py smpp_connector", env=env)
         manager.loop()
         if settings.REDIS_EMBEDDED:
             # Nothing else needs it now; the next command starts it again on demand.
