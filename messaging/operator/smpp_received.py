@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from .. import reports
 from ..models import (
+    MessageEvent,
     OutgoingMessage,
     Route,
     RouteFailover,
@@ -79,11 +80,23 @@ def receipt_apply(route: Route, receipt: smpp_codec.Receipt) -> None:
     elif len(stats) == part.parts and all(s == "DELIVRD" for s, _e in stats):
         final, err = "delivered", ""
     else:
-        return  # waiting for the other parts
+        # Not decided yet: this part's receipt only goes on the message's timeline.
+        MessageEvent.objects.create(
+            message_id=part.message_id,
+            at=now,
+            kind=MessageEvent.Kind.REPORT,
+            status=smpp_codec.RECEIPT_STATUS.get(receipt.stat, receipt.stat.lower())[:16],
+            error_code=receipt.err,
+            part=part.part,
+            parts=part.parts,
+        )
+        return
     message = OutgoingMessage.objects.only("id", "operator_id", "status").get(pk=part.message_id)
     if final != "delivered" and err.upper() in route.failover_codes():
         if delivery_failover(route, message, reason=f"DLR_{err}"[:32]):
             return
+    # The deciding receipt, as the report of the message's last part (the panel's reports
+    # decide on the last part; here any part's failure, or the last delivery, decides).
     reports.delivery_reports_receive(
         reports=[
             {

@@ -192,7 +192,9 @@ def test_long_ucs2_message_arrives_in_the_parts_count_said_with_a_receipt_each(
     parts = list(SmppPart.objects.filter(message=message).values_list("part", "stat"))
     assert parts == [(i, "DELIVRD") for i in range(1, segments + 1)]
     assert message.operator_id == SmppPart.objects.get(message=message, part=1).smsc_id
-    # The history shows it delivered, part by part.
+    # Its page's timeline has one report per part; the history shows it delivered per part.
+    reports = message.events.filter(kind="report").values_list("status", flat=True)
+    assert list(reports) == ["delivered"] * segments
     page = owner_client.get(f"/sms/{account.name}/outgoing/").content.decode()
     assert page.count('data-testid="parts-delivered"') == 2
     assert f"{segments}/{segments}" in page
