@@ -34,6 +34,8 @@ _OUT = SmppOutbox.State
 THROTTLED = ("THROTTLED", "ESME_RTHROTTLED")
 LINK_ERRORS = ("LINK_DOWN", "URLError", "HTTPError", "TimeoutError", "ConnectionRefusedError")
 LINK_ERRORS += ("ConnectionResetError", "RemoteDisconnected", "JSONDecodeError", "OSError")
+LINK_ERRORS += ("OVH_INVALIDKEY", "OVH_INVALIDCREDENTIAL", "OVH_NOTCREDENTIAL", "OVH_FORBIDDEN")
+LINK_ERRORS += ("OVH_NOTGRANTEDCALL",)
 THROTTLE_REST = timedelta(seconds=1)
 LINK_REST = timedelta(seconds=30)
 
@@ -92,6 +94,10 @@ def operator_for(route: Route):
         return HttpOperator(
             {"URL": route.config.get("url", ""), "TOKEN": route.credentials.get("token", "")}
         )
+    if route.kind == Route.Kind.OVH:
+        from .operator.ovh import OvhOperator
+
+        return OvhOperator(route)
     raise ValueError(f"no in-process operator for {route.kind}")
 
 

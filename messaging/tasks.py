@@ -52,3 +52,11 @@ def send_customer_callbacks() -> int:
     while batch := send_due():
         tried += batch
     return tried
+
+
+@shared_task(ignore_result=True)
+def ovh_reports_poll() -> int:
+    """Beat: delivery reports of the messages OVHcloud routes carried."""
+    from .operator.ovh import reports_poll
+
+    return reports_poll()

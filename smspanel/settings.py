@@ -200,6 +200,7 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-tick": {"task": "messaging.tasks.dispatch_tick", "schedule": 2.0},
     "reports-sweep": {"task": "messaging.tasks.reports_sweep", "schedule": 30.0},
     "simulator-tick": {"task": "messaging.tasks.simulator_tick", "schedule": 1.0},
+    "ovh-reports": {"task": "messaging.tasks.ovh_reports_poll", "schedule": 15.0},
     "customer-callbacks": {"task": "messaging.tasks.send_customer_callbacks", "schedule": 5.0},
     "stale-imports": {"task": "addressbooks.tasks.recover_stale_imports", "schedule": 60.0},
     "api-purge": {"task": "api.tasks.purge", "schedule": 3600.0},
