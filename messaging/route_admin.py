@@ -135,7 +135,7 @@ class RouteAdmin(admin.ModelAdmin):
             sets.append((_("Status"), {"fields": self.readonly_fields}))
         return sets
 
-    @admin.display(description=gettext_lazy("now"))
+    @admin.display(description=gettext_lazy("Right now"))
     def status(self, route):
         figures = route_figures(route)
         rows = [

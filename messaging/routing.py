@@ -212,9 +212,14 @@ def route_rest(route: Route, rest: timedelta, *, error: str = "") -> None:
 def _smpp_outbox_answers(messages, now) -> tuple[list[SubmitResult], list[OutboundSms]]:
     """Messages already handed to an SMPP connector earlier (their lease ran out):
     accepted ones are answered from its record and never sent again; one still being sent
-    or awaiting its resend stays with the connector; one never picked up is routed anew."""
+    or awaiting its resend stays with the connector; one never picked up is routed anew. A
+    route disabled meanwhile has no connector: its unanswered messages follow the duplicate
+    policy here (sent once more elsewhere, flagged; failed if that was already the resend)."""
     ids = [m.message_id for m in messages]
-    rows = {r.message_id: r for r in SmppOutbox.objects.filter(message_id__in=ids)}
+    rows = {
+        r.message_id: r
+        for r in SmppOutbox.objects.filter(message_id__in=ids).select_related("route")
+    }
     if not rows:
         return [], list(messages)
     results, todo, keep = [], [], []
@@ -229,6 +234,13 @@ def _smpp_outbox_answers(messages, now) -> tuple[list[SubmitResult], list[Outbou
             and SmppOutbox.objects.filter(pk=row.pk, state=_OUT.WAITING).delete()[0]
         ):
             todo.append(m)  # taken back before the connector picked it up
+        elif not row.route.enabled and row.resent:
+            results.append(SubmitResult(m.message_id, False, "", "SMPP_NO_ANSWER", True))
+            row.delete()
+        elif not row.route.enabled:
+            OutgoingMessage.objects.filter(pk=m.message_id).update(possible_duplicate=True)
+            row.delete()
+            todo.append(m)
         else:
             keep.append(m)
     if keep:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from .. import reports
+from .. import dispatch, reports
 from ..models import (
     MessageEvent,
     OutgoingMessage,
@@ -146,6 +146,7 @@ def delivery_failover(route: Route, message: OutgoingMessage, *, reason: str) ->
             return False
         SmppOutbox.objects.filter(pk=message.pk).delete()
         RouteFailover.objects.create(message_id=message.pk, from_route=route, reason=reason)
+        dispatch.wake_on_commit()  # sent again now, not at the next beat tick
     return True
 
 

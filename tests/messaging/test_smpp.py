@@ -309,3 +309,48 @@ def test_an_smsc_sending_garbage_or_closing_mid_pdu_marks_the_route_down_and_it_
     assert smsc.state()["binds"] >= 1
     assert not SmppOutbox.objects.exclude(state=SmppOutbox.State.ACCEPTED).exists()
     assert RouteFailover.objects.count() == 0
+
+
+def test_a_delivery_error_listed_as_a_route_problem_sends_the_message_through_the_next_route(
+    smsc, connect, send
+):
+    smsc.configure(stat={"33612345678": ["UNDELIV", "069"]})
+    first = smpp_route(smsc)
+    Route.objects.filter(pk=first.pk).update(failover_errors="069, 0FF")
+    backup = Route.objects.create(name="backup", kind=Route.Kind.SIMULATED, config=CLEAN)
+    RouteCountry.objects.create(route=backup, country="FR", cost=Decimal("0.05"))
+    connect(first)
+    job = send(["+33612345678", "+33612345679"])
+    moved = wait_for(
+        lambda: OutgoingMessage.objects.filter(receiver="+33612345678", route=backup).first(),
+        what="the failover after the receipt",
+    )
+    assert moved.status == Q.SUBMITTED  # carried by the simulator now
+    [failover] = moved.failovers.all()
+    assert (failover.from_route, failover.reason) == (first, "DLR_069")
+    wait_for(lambda: OutgoingMessage.objects.get(receiver="+33612345679").status == Q.DELIVERED)
+    assert len(smsc.state()["submits"]) == 2  # the first route got each message once
+    assert job.pk == moved.job_id
+
+
+def test_a_route_disabled_with_a_message_in_flight_resends_it_elsewhere_flagged(send):
+    from messaging import dispatch
+
+    gone = Route.objects.create(name="gone", kind=Route.Kind.SMPP, enabled=False,
+                                config={"host": "127.0.0.1", "port": 9, "system_id": "x"})
+    backup = Route.objects.create(name="backup", kind=Route.Kind.SIMULATED, config=CLEAN)
+    RouteCountry.objects.create(route=backup, country="FR", cost=Decimal("0.05"))
+    job = send(["+33612345678"])  # carried by the backup at once
+    message = OutgoingMessage.objects.get(job=job)
+    # As if it had been on the wire of the disabled route when it stopped:
+    OutgoingMessage.objects.filter(pk=message.pk).update(
+        status=Q.SUBMITTING, operator_id="", route=gone, next_attempt_at=message.created_at
+    )
+    SmppOutbox.objects.create(message=message, route=gone, claim=message.attempts,
+                              state=SmppOutbox.State.UNKNOWN, payload={})
+    dispatch.pump(budget=2)
+    message.refresh_from_db()
+    assert (message.status, message.route, message.possible_duplicate) == (
+        Q.SUBMITTED, backup, True
+    )
+    assert not SmppOutbox.objects.exists()
