@@ -46,25 +46,18 @@ def _requested_time(data):
         return None
 
 
-# Above this many contacts the live estimate does not read the books (it would on every
-# keystroke): the exact figures come at submission.
-ESTIMATE_MAX_BOOK_CONTACTS = 20_000
-
-
 def _chosen_ids(data, name: str) -> list[str]:
     """The ids ticked in the form under `name` (books, lists, contacts)."""
     return [v for v in (data.getlist(name) if hasattr(data, "getlist") else []) if v.isdigit()]
 
 
 def _chosen(model, account, data, name: str) -> list:
-    """The account's books or lists ticked in the form; none when they are too big to read
-    on each keystroke (the exact figures then come at submission)."""
+    """The account's books or lists ticked in the form, in the order the send takes them
+    (the form's querysets are ordered the same way)."""
     values = _chosen_ids(data, name)
     if not values:
         return []
-    rows = list(model.objects.filter(account=account, pk__in=values))
-    size = sum(getattr(r, "contacts_count", 0) or getattr(r, "records", 0) for r in rows)
-    return rows if size <= ESTIMATE_MAX_BOOK_CONTACTS else []
+    return list(model.objects.filter(account=account, pk__in=values))
 
 
 def _chosen_contacts(account, data) -> list:
@@ -102,15 +95,17 @@ def counter_context(account, data) -> dict:
     contacts = _chosen_contacts(account, data)
     estimate = None
     if (entries or books or lists or contacts) and len(entries) <= MAX_TYPED_RECIPIENTS:
-        parsed = collect_recipients(
+        # Typed numbers and chosen contacts are read here; books and lists are counted by
+        # the database, whatever their size.
+        parsed = collect_recipients(account=account, typed="\n".join(entries), contacts=contacts)
+        estimate = services.estimate_build(
             account=account,
-            typed="\n".join(entries),
+            sms=sms,
+            parsed=parsed,
+            message=message,
+            stop_clause=stop_clause,
             books=books,
             lists=lists,
-            contacts=contacts,
-        )
-        estimate = services.estimate_build(
-            account=account, sms=sms, parsed=parsed, message=message, stop_clause=stop_clause
         )
         estimate.invalid = [(raw, INVALID_REASONS[reason]) for raw, reason in estimate.invalid]
     # With {{ name }} fields, billing counts each recipient's own text: the figures shown are
