@@ -51,17 +51,31 @@ def _report_title(event: MessageEvent) -> str:
 
 
 def timeline(message: OutgoingMessage) -> list[Step]:
-    """The message's steps in time order (two queries: events, replies)."""
+    """The message's steps in time order (three queries: events, failovers, replies)."""
     steps = [
         Step(message.created_at, "created", _("Created"), _("Send #%(n)s") % {"n": message.job_id})
     ]
     if message.submitted_at:
+        detail = _("Operator id: %(id)s") % {"id": message.operator_id}
+        if message.route_id:
+            detail = _("Route %(route)s, operator id %(id)s") % {
+                "route": message.route.name,
+                "id": message.operator_id,
+            }
+        steps.append(
+            Step(message.submitted_at, "submitted", _("Accepted by the operator"), detail)
+        )
+    for failover in message.failovers.select_related("from_route", "to_route"):
         steps.append(
             Step(
-                message.submitted_at,
-                "submitted",
-                _("Accepted by the operator"),
-                _("Operator id: %(id)s") % {"id": message.operator_id},
+                failover.at,
+                "retry",
+                _("Route %(from)s gave up: sent through %(to)s")
+                % {
+                    "from": failover.from_route.name,
+                    "to": failover.to_route.name if failover.to_route else "—",
+                },
+                failover.reason,
             )
         )
     for event in message.events.all():
@@ -120,7 +134,9 @@ class SimulatedReplyForm(forms.Form):
 
 def _message_for(request, message_id) -> OutgoingMessage:
     return get_object_or_404(
-        OutgoingMessage.objects.select_related("job"), pk=message_id, account=request.account
+        OutgoingMessage.objects.select_related("job", "route"),
+        pk=message_id,
+        account=request.account,
     )
 
 
