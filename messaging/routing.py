@@ -17,6 +17,7 @@ the answers itself (dispatch.results_record, under the same claim).
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -184,7 +185,13 @@ def _submit_in_process(route, batch, results, now) -> list[tuple[OutboundSms, Su
     """Submit to a simulator/HTTP/OVHcloud route; record it on the accepted messages, rest
     the route on throttling or link errors. Returns the rejected (message, answer) pairs."""
     by_id = {m.message_id: m for m in batch}
-    answers = operator_for(route).submit(batch)
+    operator, answers = operator_for(route), []
+    # The route's throughput limit, kept by each dispatcher (the SMPP connector keeps its
+    # own): chunks of `throughput` messages, one a second.
+    step, started = max(1, route.throughput), time.monotonic()
+    for n, start in enumerate(range(0, len(batch), step)):
+        time.sleep(max(0.0, started + n - time.monotonic()))
+        answers += operator.submit(batch[start : start + step])
     accepted = [a for a in answers if a.accepted]
     rejected = [(by_id[a.message_id], a) for a in answers if not a.accepted]
     if accepted:

@@ -192,7 +192,18 @@ class RouteConnector:
         self.route = Route.objects.get(pk=self.route_id)
         self._renew_leases()
         smpp_received.kept_receipts_apply(self.route)
+        self._forget_recorded()
         return self.route.enabled
+
+    def _forget_recorded(self) -> None:
+        """An accepted row answers a claim taken over after a lost record; once the message's
+        submission is recorded no claim can come, so the row can go (its parts stay)."""
+        recorded = (
+            SmppOutbox.objects.filter(route_id=self.route_id, state=_OUT.ACCEPTED)
+            .exclude(message__status__in=OutgoingMessage.IN_FLIGHT)
+            .values_list("message_id", flat=True)[:5000]
+        )
+        SmppOutbox.objects.filter(pk__in=list(recorded)).delete()
 
     def _renew_leases(self) -> None:
         held = SmppOutbox.objects.filter(

@@ -175,3 +175,14 @@ def test_an_smpp_route_without_its_host_is_refused_with_a_message(staff_client):
     assert response.status_code == 200
     assert "host, port, system_id" in response.content.decode()
     assert not Route.objects.exists()
+
+
+def test_a_route_keeps_to_its_throughput_limit(send):
+    import time
+
+    r = route("slow", {"FR": "0.01"})
+    Route.objects.filter(pk=r.pk).update(throughput=2)
+    started = time.monotonic()
+    sent = send(FR, FR2, "+33612345673", "+33612345674", "+33612345675")
+    assert time.monotonic() - started >= 2  # 5 messages at 2/s: three chunks, 2 s apart
+    assert {m.status for m in sent.values()} == {Q.SUBMITTED}

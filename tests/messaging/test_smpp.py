@@ -209,6 +209,9 @@ def test_a_thousand_messages_through_the_window(smsc, connect, send):
     assert OutgoingMessage.objects.filter(job=job, route=route).count() == 1000
     job.refresh_from_db()
     assert job.status == job.Status.DONE
+    # Recorded submissions leave the outbox (their parts stay, for the receipts).
+    wait_for(lambda: not SmppOutbox.objects.exists(), what="the outbox emptied")
+    assert SmppPart.objects.filter(stat="DELIVRD").count() == 1000
 
 
 def test_a_failed_part_fails_the_message(smsc, connect, send, account):
