@@ -127,6 +127,11 @@ class RouteConnector:
                 except LinkDown as error:
                     link.close()
                     self._link_lost(link, str(error))
+                except BaseException:
+                    # A database outage or a bug: the bind is dropped (the rows being sent
+                    # are found `sending`, so unknown, by the thread Connector starts again).
+                    link.close()
+                    raise
         except Route.DoesNotExist:
             return
         finally:
