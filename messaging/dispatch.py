@@ -94,48 +94,53 @@ def job_start_next(*, now: datetime | None = None) -> int | None:
     return job.pk
 
 
-# Message rows written per transaction when a big job starts: small enough that claims by
-# other dispatchers interleave (SQLite has one writer), large enough to stay set-based.
-EXPAND_CHUNK = 10_000
+def job_expand_next(*, now: datetime, decoded: dict | None = None) -> list[tuple] | None:
+    """Write the next batch of a started job's pending recipients as messages claimed by the
+    caller (`submitting`, leased, first attempt) and return them as messages_claim() does; None
+    when no job has recipients left to write.
 
-
-def job_expand_next(*, now: datetime, decoded: dict | None = None) -> bool:
-    """Write the next chunk of a started job's pending recipients as due messages; False when
-    no job has any left. `decoded` keeps each job's recipient list between calls (a pump reads
-    the JSON once, not once per chunk)."""
+    Written already claimed, a big job's rows are inserted once and never claimed by an UPDATE:
+    the claim was a third write of every row (insert, claim, record). The claim is committed
+    with the rows, before the operator is called, as for any claim. `decoded` keeps each job's
+    recipient list between calls (a pump reads the JSON once, not once per batch)."""
     decoded = {} if decoded is None else decoded
     if not PendingRecipients.objects.filter(job__status=SmsJob.Status.SENDING).exists():
-        return False  # asked outside the write lock, as in job_start_next
+        return None  # asked outside the write lock, as in job_start_next
     with transaction.atomic():
+        # Waits for a pump writing the same job (no SKIP LOCKED): the lock is held for one
+        # batch's insert, and skipping would leave the other pump with nothing to do.
         pending = PendingRecipients.objects.filter(job__status=SmsJob.Status.SENDING)
-        if connection.features.has_select_for_update_skip_locked:
-            pending = pending.select_for_update(skip_locked=True, of=("self",))
+        if connection.features.has_select_for_update_of:
+            pending = pending.select_for_update(of=("self",))
         current = pending.order_by("job_id").values_list("job_id", "written").first()
         if current is None:
-            return False
+            return None
         job_id, written = current
         if job_id not in decoded:
             decoded[job_id] = PendingRecipients.objects.values_list("rows", flat=True).get(
                 pk=job_id
             )
         rows = decoded[job_id]
-        chunk = rows[written : written + EXPAND_CHUNK]
+        chunk = rows[written : written + settings.DISPATCH["BATCH"]]
         job = SmsJob.objects.only("id", "account_id", "created_at").get(pk=job_id)
-        messages_insert(job=job, rows=[tuple(r) for r in chunk], due=now)
+        claimed = messages_insert(
+            job=job, rows=[tuple(r) for r in chunk], due=now + lease(), claimed=True
+        )
         if written + len(chunk) >= len(rows):
             PendingRecipients.objects.filter(pk=job_id).delete()
             decoded.pop(job_id, None)
         else:
             PendingRecipients.objects.filter(pk=job_id).update(written=written + len(chunk))
     if not written:
-        wake_on_commit()  # the first chunk is due: call the other pumps
-    return True
+        wake_on_commit()  # the first batch is out: call the other pumps to share the job
+    return claimed
 
 
 def job_finish_if_complete(job_id: int) -> bool:
-    if OutgoingMessage.objects.filter(
-        job_id=job_id, status__in=OutgoingMessage.IN_FLIGHT
-    ).exists() or PendingRecipients.objects.filter(job_id=job_id).exists():
+    if (
+        OutgoingMessage.objects.filter(job_id=job_id, status__in=OutgoingMessage.IN_FLIGHT).exists()
+        or PendingRecipients.objects.filter(job_id=job_id).exists()
+    ):
         return False
     return bool(
         SmsJob.objects.filter(pk=job_id, status=SmsJob.Status.SENDING).update(
@@ -320,20 +325,41 @@ _INSERT_FIELDS = (
 
 
 def messages_insert(
-    *, job: SmsJob, rows: list[tuple], due: datetime | None, now: datetime | None = None
-) -> None:
+    *,
+    job: SmsJob,
+    rows: list[tuple],
+    due: datetime | None,
+    now: datetime | None = None,
+    claimed: bool = False,
+) -> list[tuple] | None:
     """Write a job's message rows in bulk. rows: (receiver, country, source, parts, text,
-    credits as text, status); `due`: when they may be claimed (None: when the job starts)."""
+    credits as text, status); `due`: when they may be claimed (None: when the job starts).
+
+    `claimed`: the rows are queued ones claimed at once by the caller (`submitting`, first
+    attempt, leased until `due`); they are returned as messages_claim() returns its rows."""
     head = (
         job.pk,
         job.account_id,
         db_datetime(now or job.created_at),
-        0,
+        1 if claimed else 0,
         "",
         "",
         db_datetime(due) if due else None,
     )
-    bulk.insert(OutgoingMessage, fields=_INSERT_FIELDS, rows=[head + row for row in rows])
+    if not claimed:
+        bulk.insert(OutgoingMessage, fields=_INSERT_FIELDS, rows=[head + row for row in rows])
+        return None
+    # Only rows that are to be sent are claimed (STOP-listed and invalid ones are final).
+    written = bulk.insert_returning(
+        OutgoingMessage,
+        fields=_INSERT_FIELDS,
+        rows=[
+            head + row[:-1] + (_Q.SUBMITTING if row[-1] == _Q.QUEUED else row[-1],) for row in rows
+        ],
+        returning=(*_CLAIM_COLUMNS, "status"),
+        key=("job", "receiver"),
+    )
+    return [row[:-1] for row in written if row[-1] == _Q.SUBMITTING]
 
 
 class StageClock:
@@ -374,10 +400,15 @@ def _pump(*, now=None, budget=None, slot="") -> tuple[int, bool]:
         clock.lap("start")
         if started is not None:
             continue
-        expanded = job_expand_next(now=moment, decoded=decoded)
-        clock.lap("expand")
+        # Due rows first (small jobs, retries, leases run out), then a big job's next batch.
         rows = messages_claim(now=moment)
         clock.lap("claim")
+        expanded = False
+        if not rows:
+            rows = job_expand_next(now=moment, decoded=decoded)
+            clock.lap("expand")
+            expanded = rows is not None
+            rows = rows or []
         more = bool(rows) or expanded
         if rows:
             batch_submit(rows=rows, jobs=jobs, clock=clock)

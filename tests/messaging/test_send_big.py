@@ -60,22 +60,29 @@ def test_cancelling_a_big_planned_job_refunds_it_whole(big_account, owner):
     assert ledger_sum(big_account) == big_account.credits
 
 
-def test_a_big_job_is_written_a_chunk_at_a_time_and_resumes_after_a_crash(
-    big_account, owner, scripted_operator, monkeypatch
+def test_a_big_job_is_written_a_batch_at_a_time_and_resumes_after_a_crash(
+    big_account, owner, scripted_operator, settings
 ):
-    monkeypatch.setattr(dispatch, "EXPAND_CHUNK", 1000)
+    settings.DISPATCH = {**settings.DISPATCH, "BATCH": 1000}
     job = services.job_submit(
         account=big_account, user=owner, message="x", parsed=numbers(N), stop_clause=False
     )
     assert dispatch.job_start_next() == job.pk
     now = timezone.now()
 
-    assert dispatch.job_expand_next(now=now)
+    claimed = dispatch.job_expand_next(now=now)
+    assert len(claimed) == 1000
+    # Written already claimed by this dispatcher, committed before the operator is called.
     assert OutgoingMessage.objects.filter(job=job).count() == 1000
+    assert OutgoingMessage.objects.filter(job=job, status="submitting", attempts=1).count() == 1000
+    assert {row[0] for row in claimed} == set(
+        OutgoingMessage.objects.filter(job=job).values_list("id", flat=True)
+    )
     assert PendingRecipients.objects.get(job=job).written == 1000
-    # A dispatcher dies here; the next one carries on from what was written.
+    # The dispatcher dies here; the next one carries on from what was written, and takes
+    # over the dead one's batch once its lease has run out.
     assert dispatch.job_finish_if_complete(job.pk) is False
-    dispatch.pump()
+    dispatch.pump(now=now + dispatch.lease())
 
     assert OutgoingMessage.objects.filter(job=job).count() == N
     assert OutgoingMessage.objects.filter(job=job, status="submitted").count() == N

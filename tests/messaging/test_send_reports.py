@@ -281,6 +281,11 @@ def simulated(settings):
     settings.SMS_OPERATOR = {"BACKEND": "simulated", "SIMULATOR": dict(ERRORS_OFF)}
 
 
+def pending_events() -> int:
+    """Reports and replies the simulator holds (several share a row when due close together)."""
+    return sum(len(p) for p in SimulatorEvent.objects.values_list("payload", flat=True))
+
+
 @pytest.mark.django_db
 class TestSimulatedOperator:
     def test_every_message_is_delivered_once_its_reports_are_due(
@@ -298,7 +303,7 @@ class TestSimulatedOperator:
         assert {m.status for m in messages} == {Q.SUBMITTED}
         assert {m.operator_id for m in messages} == {f"sim-{m.pk}" for m in messages}
         assert SimulatorSubmission.objects.count() == 3
-        assert SimulatorEvent.objects.count() == 3  # one report each, one part each
+        assert pending_events() == 3  # one report each, one part each
 
         # Nothing is due yet in the past.
         assert deliver_due_events(now=timezone.now() - timedelta(days=1)) == 0
@@ -322,7 +327,7 @@ class TestSimulatedOperator:
                 parsed=recipients.parse(A, "FR"),
                 stop_clause=False,
             )
-        assert SimulatorEvent.objects.count() == 3
+        assert pending_events() == 3  # one report per part
 
         assert deliver_due_events(now=timezone.now() + timedelta(days=1)) == 3
 
@@ -340,13 +345,13 @@ class TestSimulatedOperator:
         )
 
         [first] = get_operator().submit([sms])
-        events = SimulatorEvent.objects.count()
+        events = pending_events()
         [second] = get_operator().submit([sms])
 
         assert first.accepted and second.accepted
         assert first.operator_id == second.operator_id == "sim-987654"
         assert SimulatorSubmission.objects.count() == 1
-        assert SimulatorEvent.objects.count() == events == 1
+        assert pending_events() == events == 1
 
     def test_a_retried_submission_with_a_new_attempt_is_still_the_same_message(self, simulated):
         sms = dict(
