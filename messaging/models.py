@@ -1,11 +1,14 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import SmsAccount, SmsUser
 from senders.models import Sender
+
+from .encoding import STOP_CLAUSE
 
 # Django finds an app's models through its models module.
 from .route_models import Route, RouteCountry, RouteFailover, SmppOutbox, SmppPart  # noqa: F401
@@ -106,10 +109,8 @@ class SmsJob(models.Model):
     def get_absolute_url(self):
         return reverse("messaging:job", args=[self.account.name, self.pk])
 
-    @property
+    @cached_property  # read for every message of the job at dispatch
     def full_text(self) -> str:
-        from .encoding import STOP_CLAUSE
-
         return self.message + (STOP_CLAUSE if self.stop_clause else "")
 
     @property
