@@ -436,6 +436,10 @@ def due_work_exists(*, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     if SmsJob.objects.filter(status=SmsJob.Status.QUEUED).exists():
         return True
+    # A started job with recipients not yet written: its rows are written already claimed, so
+    # no due row shows it (a dispatcher killed between two batches leaves it so).
+    if PendingRecipients.objects.filter(job__status=SmsJob.Status.SENDING).exists():
+        return True
     table = connection.ops.quote_name(OutgoingMessage._meta.db_table)
     col = _columns("status", "next_attempt_at")
     with connection.cursor() as cursor:

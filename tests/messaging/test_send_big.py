@@ -79,9 +79,12 @@ def test_a_big_job_is_written_a_batch_at_a_time_and_resumes_after_a_crash(
         OutgoingMessage.objects.filter(job=job).values_list("id", flat=True)
     )
     assert PendingRecipients.objects.get(job=job).written == 1000
-    # The dispatcher dies here; the next one carries on from what was written, and takes
-    # over the dead one's batch once its lease has run out.
+    # The dispatcher dies here. No row is due (the batch written is leased), yet the beat
+    # tick sees the recipients left and wakes a dispatcher, which carries on from what was
+    # written and takes over the dead one's batch once its lease has run out.
     assert dispatch.job_finish_if_complete(job.pk) is False
+    assert not OutgoingMessage.objects.filter(job=job, next_attempt_at__lte=now).exists()
+    assert dispatch.due_work_exists(now=now)
     dispatch.pump(now=now + dispatch.lease())
 
     assert OutgoingMessage.objects.filter(job=job).count() == N
