@@ -81,7 +81,10 @@ def selection(rich):
     return {"books": [big.pk, small.pk], "lists": [rlist.pk]}
 
 
-def form_data(selection, *, message, typed=f"{french(7)}\n{french(900_003)}\nnot a number"):
+TYPED = f"{french(7)}\n{french(900_003)}\nnot a number"
+
+
+def form_data(selection, *, message, typed=TYPED):
     data = QueryDict(mutable=True)
     data.update(
         {
