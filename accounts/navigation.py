@@ -31,6 +31,7 @@ NAVIGATION: tuple[Link | Group, ...] = (
         (
             Link("compose", _("Send an SMS"), "messaging:compose"),
             Link("history", _("History"), "messaging:history"),
+            Link("campaigns", _("Campaigns"), "messaging:campaigns"),
             Link("scheduled", _("Planned sends"), "messaging:scheduled"),
             Link("received", _("Received"), "messaging:received"),
             Link("templates", _("Templates"), "messaging:templates"),

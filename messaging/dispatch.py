@@ -528,8 +528,13 @@ def health(*, now: datetime | None = None) -> dict:
     stuck = [
         *jobs.filter(status=SmsJob.Status.SCHEDULED, scheduled_at__lt=now - timedelta(minutes=1)),
         *jobs.filter(status=SmsJob.Status.QUEUED, created_at__lt=now - timedelta(minutes=1)),
-        # Retries end 15 minutes after the first attempt: a job sending for longer is stuck.
-        *jobs.filter(status=SmsJob.Status.SENDING, started_at__lt=now - timedelta(minutes=20)),
+        # Retries end 15 minutes after the first attempt: a job sending for longer is stuck
+        # (a campaign's jobs go at their campaign's pace, hours maybe).
+        *jobs.filter(
+            status=SmsJob.Status.SENDING,
+            started_at__lt=now - timedelta(minutes=20),
+            campaign__isnull=True,
+        ),
     ][:50]
     pumps = []
     for n in range(settings.DISPATCH["PUMPS"]):

@@ -35,6 +35,8 @@ _PAGE_COLUMNS = (
     "job__sender_label",
     "job__message",
     "job__tag",
+    "job__campaign__name",
+    "job__campaign__uuid",
     "text",
 )
 
@@ -44,7 +46,11 @@ def history(request: HttpRequest):
     account = request.account
     form = HistoryFilterForm(request.GET)
     filters = form.filters()
-    qs = filtered_messages(account, filters).select_related("job").only(*_PAGE_COLUMNS)
+    qs = (
+        filtered_messages(account, filters)
+        .select_related("job", "job__campaign")
+        .only(*_PAGE_COLUMNS)
+    )
     page = keyset_page(qs, **cursors(request.GET))
     _with_part_receipts(page.rows)
     context = {

@@ -14,7 +14,23 @@ from accounts.models import SmsAccount
 from accounts.services import credits_refund
 from core import bulk
 
-from .models import MessageEvent, OutgoingMessage
+from .models import MessageEvent, OutgoingMessage, SmsJob
+
+
+def job_reason(job_id: int, campaign=None) -> str:
+    """The ledger's reason for a job's charge or refund: its number, and its campaign if any
+    (every movement of a campaign names it as its cause)."""
+    return f"#{job_id} · {campaign.reason}" if campaign is not None else f"#{job_id}"
+
+
+def jobs_reasons(job_ids) -> dict[int, str]:
+    """job_reason() for several jobs: one query for those of campaigns."""
+    reasons = {pk: job_reason(pk) for pk in job_ids}
+    for job in SmsJob.objects.filter(pk__in=list(job_ids), campaign__isnull=False).select_related(
+        "campaign"
+    ).only("id", "campaign__name", "campaign__uuid"):
+        reasons[job.pk] = job_reason(job.pk, job.campaign)
+    return reasons
 
 
 def db_datetime(value: datetime):
@@ -65,13 +81,14 @@ def messages_fail(
         by_job: dict[tuple[int, int], Decimal] = {}
         for _pk, job_id, account_id, credits, _claim in rows:
             by_job[(job_id, account_id)] = by_job.get((job_id, account_id), Decimal("0")) + credits
+        reasons = jobs_reasons({job_id for job_id, _a in by_job})
         for (job_id, account_id), amount in by_job.items():
             if amount > 0:
                 credits_refund(
                     account=SmsAccount(pk=account_id),
                     amount=amount,
                     key=f"job:{job_id}:refund:{status}:{uuid.uuid4()}",
-                    reason=f"#{job_id}",
+                    reason=reasons[job_id],
                 )
         moved = len(rows)
     return moved

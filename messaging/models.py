@@ -86,6 +86,16 @@ class SmsJob(models.Model):
     # Set once no message of the job waits for a report any more (all final): the expiry
     # sweep only looks at finished jobs without it.
     settled_at = models.DateTimeField(null=True, blank=True)
+    # A campaign's variant ("A", "B"…; "W" for the rest sent the winner's text): the campaign
+    # holds the job (planned with no time) and releases its messages at the campaign's pace.
+    campaign = models.ForeignKey(
+        "messaging.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="jobs",
+    )
+    variant = models.CharField(_("variant"), max_length=8, blank=True)
 
     objects = SmsJobQuerySet.as_manager()
 
@@ -115,7 +125,8 @@ class SmsJob(models.Model):
 
     @property
     def cancellable(self) -> bool:
-        return self.status == self.Status.SCHEDULED
+        # A campaign's jobs are cancelled with their campaign.
+        return self.status == self.Status.SCHEDULED and self.campaign_id is None
 
 
 class PendingRecipients(models.Model):
@@ -551,3 +562,6 @@ class ChatAccess(models.Model):
 
     def __str__(self):
         return f"chat of {self.sender}"
+
+
+from .campaign_models import Campaign, ShortLink  # noqa: E402, F401 - Django finds them here

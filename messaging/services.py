@@ -28,6 +28,7 @@ from senders.models import Sender
 
 from . import dispatch, personalize, selectors
 from .encoding import SmsCount, count
+from .ledger import job_reason
 from .models import (
     MessageEvent,
     OutgoingMessage,
@@ -196,11 +197,16 @@ def job_submit(
     message_rows_now: bool = False,
     validity_period: int | None = None,
     sms_user: SmsUser | None = None,
+    campaign=None,
+    variant: str = "",
+    render=None,
 ) -> SmsJob:
     """Create a job, charge it whole, and queue it (or plan it). Raises SendError.
 
     `message_rows_now` writes every message row in this transaction even for a large job
-    (the API returns their ids)."""
+    (the API returns their ids). With `campaign`, the job is held (planned with no time, its
+    rows written now with no due time) for the campaign's pacer to release; `render(recipient)`
+    gives each recipient's text and the text to count it by (tracked links)."""
     now = now or timezone.now()
     if account.status != SmsAccount.Status.ENABLE:
         raise SendError(_("This account is disabled: it cannot send SMS."))
@@ -223,7 +229,9 @@ def job_submit(
     sendable = [r for r in served if r.number not in stopped]
     if not sendable:
         raise SendError(_("No recipient can receive this SMS."))
-    texts, parts, sms = _texts_and_parts(message, sendable, stop_clause=stop_clause)
+    texts, parts, sms = _texts_and_parts(
+        message, sendable, stop_clause=stop_clause, render=render
+    )
     if sms.too_long:
         raise SendError(_("The message is longer than 255 SMS."))
     cost = sum((rates[r.region] * p for r, p in zip(sendable, parts, strict=True)), Decimal("0"))
@@ -232,6 +240,8 @@ def job_submit(
     if stop_clause:
         send_at = next_commercial_window(send_at)
     planned = send_at > now
+    if campaign is not None:
+        planned, send_at, message_rows_now = True, None, True
 
     with transaction.atomic():
         job = SmsJob.objects.create(
@@ -249,6 +259,8 @@ def job_submit(
             segments=sms.segments,
             credits=cost,
             scheduled_at=send_at if planned else None,
+            campaign=campaign,
+            variant=variant,
             status=SmsJob.Status.SCHEDULED if planned else SmsJob.Status.QUEUED,
             recipients_count=len(sendable),
             stoplisted_count=len(stopped),
@@ -261,7 +273,7 @@ def job_submit(
                 account=account,
                 amount=cost,
                 key=f"job:{job.pk}:debit",
-                reason=f"#{job.pk}",
+                reason=job_reason(job.pk, campaign),
                 by=user,
             )
         except InsufficientCredits:
@@ -288,15 +300,23 @@ def job_submit(
             PendingRecipients.objects.create(job=job, rows=rows)
         else:
             dispatch.messages_insert(job=job, rows=rows, due=None, now=now)
-        if not planned:
+        if not planned and campaign is None:
             # The job is in the database now: losing this wake-up (broker down) only delays
             # it to the next beat tick.
             dispatch.wake_on_commit()
     return job
 
 
-def _texts_and_parts(message: str, recipients: list, *, stop_clause: bool):
-    """Each recipient's text ("" = the job's) and SMS count, and the count of the longest."""
+def _texts_and_parts(message: str, recipients: list, *, stop_clause: bool, render=None):
+    """Each recipient's text ("" = the job's) and SMS count, and the count of the longest.
+
+    `render(recipient) -> (text, shape)`: the text, and one of the same count to count it by
+    (a tracked link's code is random but of fixed length: one count per shape, not per text)."""
+    if render is not None:
+        rendered = [render(r) for r in recipients]
+        counts = {shape: count(shape, stop_clause=stop_clause) for _t, shape in rendered}
+        longest = max(counts.values(), key=lambda c: (c.segments, c.units))
+        return [t for t, _s in rendered], [counts[s].segments for _t, s in rendered], longest
     if not personalize.has_fields(message):
         sms = count(message, stop_clause=stop_clause)
         return [""] * len(recipients), [sms.segments] * len(recipients), sms

@@ -20,10 +20,21 @@ def dispatch_pump(slot: str = "") -> int:
 
 @shared_task(ignore_result=True, acks_late=False)
 def dispatch_tick() -> int:
-    """Beat, every few seconds: release planned jobs, wake pumps when work is due."""
-    from . import dispatch
+    """Beat, every few seconds: release planned jobs and campaigns' messages at their pace,
+    wake pumps when work is due."""
+    from . import campaigns, dispatch
 
+    campaigns.tick()
     return dispatch.tick()
+
+
+@shared_task(ignore_result=True, acks_late=False)
+def campaign_prepare(campaign_id: int) -> bool:
+    """Gather a campaign's audience, charge it and write its held messages (the tick queues
+    this again if the worker died meanwhile)."""
+    from . import campaigns
+
+    return campaigns.campaign_prepare(campaign_id)
 
 
 @shared_task(ignore_result=True, acks_late=False)

@@ -70,3 +70,28 @@ urlpatterns += [
         name="stoplist_remove",
     ),
 ]
+
+from . import campaign_views  # noqa: E402
+
+urlpatterns += [
+    path("sms/<str:service>/campaigns/", campaign_views.campaign_list, name="campaigns"),
+    path("sms/<str:service>/campaigns/new/", campaign_views.campaign_new, name="campaign_new"),
+    path(
+        "sms/<str:service>/campaigns/<uuid:campaign_uuid>/",
+        campaign_views.campaign_detail,
+        name="campaign",
+    ),
+    path(
+        "sms/<str:service>/campaigns/<uuid:campaign_uuid>/export.csv",
+        campaign_views.campaign_export,
+        name="campaign_export",
+    ),
+] + [
+    path(
+        f"sms/<str:service>/campaigns/<uuid:campaign_uuid>/{action}/",
+        campaign_views.campaign_action,
+        {"action": action},
+        name=f"campaign_{action}",
+    )
+    for action in campaign_views.ACTIONS
+]

@@ -13,7 +13,7 @@ from accounts.access import account_view
 from addressbooks.models import AddressBook, Contact, RecipientList
 from core import recipients
 
-from . import personalize, services, webhooks
+from . import personalize, services, shortlinks, webhooks
 from .characters import describe
 from .encoding import RECOMMENDED_MAX_SEGMENTS, accent_runs, count, smart_replace, strip_accents
 from .forms import (
@@ -75,7 +75,9 @@ def counter_context(account, data) -> dict:
     if data.get("strip_accents"):  # asked for explicitly, after the preview
         message = strip_accents(smart_replace(message))
     stop_clause = not data.get("no_stop_clause")
-    sms = count(message, stop_clause=stop_clause)
+    # With tracked links, what is sent (and charged) has a short link for each URL.
+    counted = shortlinks.shape(message) if data.get("track_links") else message
+    sms = count(counted, stop_clause=stop_clause)
     replaced = smart_replace(message) if sms.non_gsm else message
     alternative = count(replaced, stop_clause=stop_clause) if replaced != message else None
     # The lossy offer: letters without accents, on top of the typographic replacement, when
@@ -102,7 +104,7 @@ def counter_context(account, data) -> dict:
             account=account,
             sms=sms,
             parsed=parsed,
-            message=message,
+            message=counted,
             stop_clause=stop_clause,
             books=books,
             lists=lists,
@@ -300,9 +302,10 @@ def job_cancel(request: HttpRequest, job_id: int):
 
 @account_view
 def scheduled(request: HttpRequest):
-    jobs = SmsJob.objects.filter(account=request.account, status=SmsJob.Status.SCHEDULED).order_by(
-        "scheduled_at", "id"
-    )
+    # A campaign's jobs are planned with it, on the campaigns page.
+    jobs = SmsJob.objects.filter(
+        account=request.account, status=SmsJob.Status.SCHEDULED, campaign__isnull=True
+    ).order_by("scheduled_at", "id")
     return render(
         request,
         "messaging/scheduled.html",

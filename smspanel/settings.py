@@ -261,6 +261,13 @@ SMPP = {
     "HEARTBEAT_SECONDS": float(os.environ.get("SMPP_HEARTBEAT_SECONDS", "5")),
     "POLL_SECONDS": float(os.environ.get("SMPP_POLL_SECONDS", "0.2")),
 }
+
+# Tracked short links of campaigns (messaging.shortlinks): each URL of a message becomes
+# <SHORT_LINK_BASE>/<code>; the base's host must reach this server (its path is where the
+# redirect answers). The code's length is counted in every message, so keep both short.
+SHORT_LINK_BASE = os.environ.get("SHORT_LINK_BASE", "http://localhost:8000/l").rstrip("/")
+SHORT_LINK_CODE_LENGTH = int(os.environ.get("SHORT_LINK_CODE_LENGTH", "7"))
+
 # Contact imports: largest accepted file, and processes that check numbers (0: CPU count).
 CONTACT_IMPORT_MAX_BYTES = int(os.environ.get("CONTACT_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 CONTACT_IMPORT_PROCESSES = int(os.environ.get("CONTACT_IMPORT_PROCESSES", "0")) or None

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api.routes import api as ovh_api
-from messaging import callbacks
+from messaging import callbacks, shortlinks
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,6 +16,9 @@ urlpatterns = [
     path("", include("senders.urls")),
     path("", include("addressbooks.urls")),
     path("", include("api.urls")),
+    # Tracked short links of campaigns, where SHORT_LINK_BASE's path says (last: with no path
+    # they answer at the root).
+    path(f"{shortlinks.url_prefix()}<str:code>", shortlinks.follow, name="short_link"),
 ]
 
 handler400 = "smspanel.views.bad_request"

@@ -7,6 +7,7 @@ one Router module per resource, each thin over the apps' services:
     me          /me (the key holder's identity)
     account     /sms, /sms/estimate, /sms/{serviceName}, …/transferCredits, …/serviceInfos
     jobs        …/jobs (send, pending messages, cancel)
+    batches     …/batches (campaigns: create, read, rename, cancel, delete, statistics)
     outgoing    …/outgoing (sent messages)
     incoming    …/incoming (replies)
     blacklists  …/blacklists (STOP list)
@@ -38,6 +39,7 @@ from ..rendering import OvhRenderer
 from . import (
     account,
     auth,
+    batches,
     blacklists,
     catalogue,
     documents,
@@ -93,7 +95,7 @@ api = OvhAPI(
 
 # Each path belongs to one router (a path split over two would answer 405 for the second).
 # /sms/virtualNumbers and the catalogue's /sms/ptts, /sms/rates/… come before /sms/{serviceName}.
-for module in (auth, me, catalogue, virtual_numbers, account, jobs, outgoing, incoming,
+for module in (auth, me, catalogue, virtual_numbers, account, jobs, batches, outgoing, incoming,
                blacklists, senders, sender_documents, phonebooks, receivers, documents, users,
                user_messages, templates_control, smpp, hlr):  # fmt: skip
     api.add_router("", module.router)

@@ -254,6 +254,6 @@ def account_document(
     account = account_for(request, serviceName)
     sent_qs = sent(account)
     if batchID is not None:
-        sent_qs = sent_qs.none()  # no campaign (issue #20) has sent anything yet
+        sent_qs = sent_qs.filter(job__campaign__uuid=batchID)
     return history_document(request, way=wayType, sent_qs=sent_qs, received_qs=replies(account),
                             tag=tag, date_from=date_from, date_to=date_to)  # fmt: skip

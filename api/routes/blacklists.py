@@ -26,7 +26,7 @@ def blacklists_list(
     """Numbers on the STOP list; smsOutgoingID: the one whose STOP answered that message."""
     qs = StopListEntry.objects.filter(account=account_for(request, serviceName))
     if batchID is not None:
-        qs = qs.none()  # no campaign (issue #20) has made an entry yet
+        qs = qs.filter(outgoing__job__campaign__uuid=batchID)  # STOPs answering the campaign
     if smsOutgoingID is not None:
         qs = qs.filter(outgoing_id=smsOutgoingID)
     return list(qs.order_by("-id").values_list("number", flat=True))
@@ -40,7 +40,9 @@ def _stop_entry(request, service_name: str, value: str) -> StopListEntry:
 @router.get("/sms/{serviceName}/blacklists/{number}", response=responses(schemas.BlacklistOut))
 def blacklists_get(request, serviceName: str, number: str):
     entry = _stop_entry(request, serviceName, number)
-    return {"number": entry.number, "dateCreation": entry.created_at, "batchID": None,
+    job = entry.outgoing.job if entry.outgoing_id else None
+    batch = job.campaign.uuid if job is not None and job.campaign_id else None
+    return {"number": entry.number, "dateCreation": entry.created_at, "batchID": batch,
             "smsOutgoingID": entry.outgoing_id}  # fmt: skip
 
 

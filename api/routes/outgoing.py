@@ -61,7 +61,8 @@ def message_out(message: OutgoingMessage) -> dict:
         "deliveredAt": message.delivered_at,
         "tag": job.tag,
         "tariffCode": message.country,
-        "batchID": None,
+        # Outgoing messages carry their campaign's uuid (issue #20).
+        "batchID": job.campaign.uuid if job.campaign_id else None,
         "messageID": None,
     }
 
@@ -117,14 +118,15 @@ def outgoing_list(
     """Ids of sent messages, newest first (messages still pending are under /jobs)."""
     account = account_for(request, serviceName)
     qs = sent(account)
-    if batchID is not None or messageID is not None:
-        # Campaigns (batchID) and SMPP (messageID) send nothing yet: no message has one.
-        qs = qs.none()
+    if batchID is not None:
+        qs = qs.filter(job__campaign__uuid=batchID)
+    if messageID is not None:
+        qs = qs.none()  # SMPP sends nothing yet: no message has one
     return filters.apply(qs, account)
 
 
 def sent_message(qs, pk: int) -> OutgoingMessage:
-    return get_object_or_404(qs.select_related("job"), pk=pk)
+    return get_object_or_404(qs.select_related("job", "job__campaign"), pk=pk)
 
 
 def sent_delete(qs, pk: int):

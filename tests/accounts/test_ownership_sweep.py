@@ -33,7 +33,9 @@ STAFF_NAMESPACES = {"admin"}
 SIGNED_API_NAMESPACES = {"ovhapi"}
 # URL kwargs that carry no object of the panel: the signed password-reset link, the token of
 # an API credential's validation page (checked in tests/api/test_panel.py).
-NOT_OBJECT_KWARGS = {"uidb64", "token"}
+# The code of a campaign's tracked short link: a public redirect by design, for whoever got the
+# SMS (tests/messaging/test_shortlinks.py).
+NOT_OBJECT_KWARGS = {"uidb64", "token", "code"}
 MIN_SERVICE_PATTERNS = 5
 
 
@@ -168,7 +170,18 @@ def make_consumer_key(account):
     return ck
 
 
+def make_campaign(account):
+    from django.utils import timezone
+
+    from messaging.models import Campaign
+
+    return Campaign.objects.create(
+        account=account, name="Sweep", status=Campaign.Status.SENDING, start_at=timezone.now()
+    )
+
+
 OBJECT_MAKERS = {
+    "campaign_uuid": make_campaign,
     "book_id": make_book,
     "slot": make_recipient_list,
     "contact_id": make_contact,
@@ -202,7 +215,8 @@ def url_for(route: Route, service: str, objects: dict | None = None) -> str:
         if key == "service":
             kwargs[key] = service
         elif key in objects:
-            kwargs[key] = objects[key].slot if key == "slot" else objects[key].pk
+            kwargs[key] = {"slot": "slot", "campaign_uuid": "uuid"}.get(key, "pk")
+            kwargs[key] = getattr(objects[key], kwargs[key])
         else:
             kwargs[key] = placeholder(converter)
     return reverse(route.name, kwargs=kwargs)

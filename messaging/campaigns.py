@@ -1,0 +1,578 @@
+"""Campaigns (OVH `sms.Batch`): create, prepare, start, pace, pause, resume, cancel, pick the
+winner of an A/B test.
+
+A campaign owns one SmsJob per message variant, created by job_submit (same checks, charge and
+rows as any send) but held: planned with no time, its rows written with no due time. The
+campaign's pacer (`tick`, run by the dispatch beat every few seconds) gives held rows a due
+time, so many a minute; the dispatcher then claims them like any other (the database stays the
+queue of record). Pausing takes the due time back from rows not claimed yet; cancelling
+refunds exactly the rows never claimed.
+
+    draft (audience gathered and charged by a task) → scheduled → sending ⇄ paused
+          → completed | cancelled; failed when it could not be prepared (nothing charged).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.services import credits_refund
+from addressbooks.models import AddressBook, Contact, RecipientList
+from core import recipients as rcpt
+
+from . import dispatch, personalize, selectors, services, shortlinks, tasks
+from .forms import INVALID_REASONS
+from .ledger import job_reason
+from .models import Campaign, MessageEvent, OutgoingMessage, SmsJob, StopListEntry
+from .schedule import in_commercial_window, next_commercial_window
+
+_Q = OutgoingMessage.Status
+_C = Campaign.Status
+# A preparation task's claim: after it, the tick hands the campaign to another task.
+PREPARE_LEASE = timedelta(minutes=10)
+WINNER = "W"
+
+
+class CampaignError(Exception):
+    """The request was refused; the message says why."""
+
+
+def rate_for(*, pace_kind: str, pace_value: int | None, recipients: int) -> float | None:
+    """Messages a minute: spread over N hours, or at most X a minute; None: no pace."""
+    if not pace_value:
+        return None
+    if pace_kind == "hours":
+        return max(recipients, 1) / (pace_value * 60)
+    return float(pace_value)
+
+
+def campaign_create(
+    *,
+    account,
+    user,
+    name: str,
+    variants: list[dict],
+    audience: dict,
+    sender=None,
+    stop_clause: bool = True,
+    sms_class: str = SmsJob.SmsClass.PHONE_DISPLAY,
+    tag: str = "",
+    start_at: datetime | None = None,
+    pace_kind: str = "",
+    pace_value: int | None = None,
+    track_links: bool = False,
+    winner_after_hours: int | None = None,
+    winner_metric: str = Campaign.Metric.CLICKS,
+    now: datetime | None = None,
+) -> Campaign:
+    """Record a campaign and queue its preparation (gathering the audience, charging, writing
+    the rows): the request returns at once, however big the audience."""
+    now = now or timezone.now()
+    if not name.strip():
+        raise CampaignError(_("Give the campaign a name."))
+    if not variants or any(not v["message"].strip() for v in variants):
+        raise CampaignError(_("The message is empty."))
+    shares = sum(v["share"] for v in variants)
+    if len(variants) > 1 and (shares > 100 or (shares < 100 and not winner_after_hours)):
+        raise CampaignError(
+            _("The variants' shares must add up to 100 %, or to less with a winner sent to the rest.")
+        )
+    if len(variants) == 1:
+        variants = [{**variants[0], "share": 100}]
+        winner_after_hours = None
+    start = start_at if start_at and start_at > now else now
+    if stop_clause:
+        start = next_commercial_window(start)
+    campaign = Campaign.objects.create(
+        account=account,
+        created_by=user,
+        name=name.strip()[:100],
+        sender=sender,
+        stop_clause=stop_clause,
+        sms_class=sms_class,
+        tag=tag,
+        audience=audience,
+        variants=[
+            {"label": chr(ord("A") + i), "message": v["message"], "share": v["share"]}
+            for i, v in enumerate(variants)
+        ],
+        track_links=track_links,
+        pace_kind=pace_kind if pace_value else "",
+        pace_value=pace_value or None,
+        start_at=start,
+        winner_after_hours=winner_after_hours,
+        winner_metric=winner_metric,
+    )
+    transaction.on_commit(lambda: _queue_prepare(campaign.pk))
+    return campaign
+
+
+def _queue_prepare(campaign_id: int) -> None:
+    try:
+        tasks.campaign_prepare.delay(campaign_id)
+    except Exception:  # noqa: BLE001 - broker down: the tick queues it again after a while
+        pass
+
+
+def _audience(campaign: Campaign) -> rcpt.ParsedRecipients:
+    account, chosen = campaign.account, campaign.audience
+    return selectors.collect_recipients(
+        account=account,
+        typed=chosen.get("typed", ""),
+        books=AddressBook.objects.filter(account=account, pk__in=chosen.get("books", [])),
+        lists=RecipientList.objects.filter(account=account, pk__in=chosen.get("lists", [])),
+        contacts=Contact.objects.filter(book__account=account, pk__in=chosen.get("contacts", [])),
+    )
+
+
+def _fail(campaign: Campaign, message: str, errors: list) -> None:
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=_C.FAILED,
+        errors=[*errors, {"receiver": "", "message": message}],
+        finished_at=timezone.now(),
+        lease_until=None,
+    )
+
+
+def _render(message: str, recipients: list, track: bool):
+    """job_submit's `render` for a variant: personalised text with tracked links, or None."""
+    urls = shortlinks.urls_in(message) if track else []
+    if not urls:
+        return None
+
+    def text(r):
+        return personalize.render(message, name=r.name, surname=r.surname, group=r.group)
+
+    return shortlinks.Tracker(text, recipients, urls)
+
+
+def campaign_prepare(campaign_id: int, *, now: datetime | None = None) -> bool:
+    """Gather the audience, split it between the variants, and submit one held job per
+    variant, all charged or none. False when another task holds the campaign or it is no
+    longer a draft."""
+    now = now or timezone.now()
+    claimed = (
+        Campaign.objects.filter(pk=campaign_id, status=_C.DRAFT)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(lease_until=now + PREPARE_LEASE)
+    )
+    if not claimed:
+        return False
+    campaign = Campaign.objects.select_related("account", "sender", "created_by").get(
+        pk=campaign_id
+    )
+    parsed = _audience(campaign)
+    split = selectors.recipients_served(parsed.valid)
+    errors = [
+        {"receiver": raw, "message": str(INVALID_REASONS.get(reason, reason))}
+        for raw, reason in [*parsed.invalid, *split.unserved]
+    ]
+    listed = set(
+        StopListEntry.objects.filter(account=campaign.account).values_list("number", flat=True)
+    )
+    stopped = [r for r in split.recipients if r.number in listed]
+    sendable = [r for r in split.recipients if r.number not in listed]
+    if not sendable:
+        _fail(campaign, _("No recipient can receive this SMS."), errors)
+        return True
+    # Each variant gets a random part of the audience (the same one if prepared again).
+    random.Random(campaign.uuid.int).shuffle(sendable)
+    groups, start = [], 0
+    for i, variant in enumerate(campaign.variants):
+        last = i == len(campaign.variants) - 1 and not campaign.winner_after_hours
+        size = len(sendable) - start if last else round(len(sendable) * variant["share"] / 100)
+        groups.append(sendable[start : start + size])
+        start += size
+    rest = sendable[start:]
+    jobs = []
+    try:
+        with transaction.atomic():
+            for variant, group in zip(campaign.variants, groups, strict=True):
+                if not group:
+                    continue
+                extra = stopped if not jobs else []  # STOP-listed rows go with the first job
+                tracker = _render(variant["message"], group, campaign.track_links)
+                job = services.job_submit(
+                    account=campaign.account,
+                    user=campaign.created_by,
+                    message=variant["message"],
+                    parsed=rcpt.ParsedRecipients(
+                        valid=group + extra,
+                        duplicates=parsed.duplicates if not jobs else 0,
+                    ),
+                    sender=campaign.sender,
+                    stop_clause=campaign.stop_clause,
+                    sms_class=campaign.sms_class,
+                    tag=campaign.tag,
+                    now=now,
+                    campaign=campaign,
+                    variant=variant["label"],
+                    render=tracker,
+                )
+                if tracker is not None:
+                    tracker.save(job)
+                jobs.append(job)
+            rest_cost = _rest_estimate(campaign, rest, split.rates)
+            Campaign.objects.filter(pk=campaign.pk).update(
+                status=_C.SCHEDULED,
+                estimated_credits=sum((j.credits for j in jobs), Decimal("0")) + rest_cost,
+                total_records=len(split.recipients) + len(split.unserved) + len(parsed.invalid),
+                rest=[[r.number, r.region, r.source, r.name, r.surname, r.group] for r in rest],
+                errors=errors,
+                lease_until=None,
+                rate_per_minute=rate_for(
+                    pace_kind=campaign.pace_kind,
+                    pace_value=campaign.pace_value,
+                    recipients=len(sendable),
+                ),
+            )
+    except services.SendError as error:
+        _fail(campaign, str(error), errors)
+        return True
+    campaign.refresh_from_db()
+    if campaign.start_at <= now:
+        campaign_start(campaign, now=now)
+    return True
+
+
+def _rest_estimate(campaign: Campaign, rest: list, rates: dict) -> Decimal:
+    """What the rest will cost with the longest variant (the winner is not known yet)."""
+    if not rest:
+        return Decimal("0")
+    from .encoding import count
+
+    segments = max(
+        count(
+            shortlinks.shape(v["message"]) if campaign.track_links else v["message"],
+            stop_clause=campaign.stop_clause,
+        ).segments
+        for v in campaign.variants
+    )
+    return sum((rates[r.region] * segments for r in rest), Decimal("0"))
+
+
+# --- Lifecycle --------------------------------------------------------------------------------
+
+
+def campaign_start(campaign: Campaign, *, now: datetime | None = None) -> int | None:
+    """Start sending; returns the rows released at once (None: it was not scheduled)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not Campaign.objects.filter(pk=campaign.pk, status=_C.SCHEDULED).update(
+            status=_C.SENDING, started_at=now, anchor_at=None
+        ):
+            return None
+        SmsJob.objects.filter(campaign=campaign, status=SmsJob.Status.SCHEDULED).update(
+            status=SmsJob.Status.SENDING, started_at=now
+        )
+    for job_id in SmsJob.objects.filter(campaign=campaign).values_list("id", flat=True):
+        dispatch.job_finish_if_complete(job_id)  # a variant whose recipients were STOP-listed
+    campaign.refresh_from_db()
+    return campaign_release(campaign, now=now)
+
+
+def _held(job_ids) -> Q:
+    return Q(job_id__in=list(job_ids), status=_Q.QUEUED, next_attempt_at__isnull=True)
+
+
+def campaign_release(campaign: Campaign, *, now: datetime | None = None) -> int:
+    """Give due times to as many held rows as the pace allows by now; returns how many.
+
+    The pace counts from an anchor (moment, messages released then), set at the first release
+    after a start, a resume or the commercial window's opening, so a stop never turns into a
+    burst afterwards."""
+    now = now or timezone.now()
+    if campaign.status != _C.SENDING:
+        return 0
+    if campaign.stop_clause and not in_commercial_window(now):
+        if campaign.anchor_at is not None:
+            Campaign.objects.filter(pk=campaign.pk).update(anchor_at=None)
+        return 0
+    jobs = list(
+        SmsJob.objects.filter(campaign=campaign, status=SmsJob.Status.SENDING).values_list(
+            "id", "recipients_count"
+        )
+    )
+    if not jobs:
+        return 0
+    if campaign.anchor_at is None:
+        campaign.anchor_at, campaign.anchor_count = now, campaign.released
+    rate = campaign.rate_per_minute
+    released = 0
+    if rate is None:
+        with transaction.atomic():
+            released = OutgoingMessage.objects.filter(_held(j for j, _n in jobs)).update(
+                next_attempt_at=now
+            )
+    else:
+        minutes = (now - campaign.anchor_at).total_seconds() / 60
+        target = campaign.anchor_count + math.floor(rate * minutes) + 1  # the first one at once
+        wanted = target - campaign.released
+        if wanted > 0:
+            released = _release_share(jobs, wanted, now)
+            if released < wanted:
+                # Fewer held rows than the pace allows (a variant ran out, the rest waits for
+                # its winner): count the pace from now, not from a debt.
+                campaign.anchor_at, campaign.anchor_count = now, campaign.released + released
+    Campaign.objects.filter(pk=campaign.pk).update(
+        released=F("released") + released,
+        anchor_at=campaign.anchor_at,
+        anchor_count=campaign.anchor_count,
+    )
+    campaign.released += released
+    if released:
+        transaction.on_commit(dispatch.pumps_wake)
+    return released
+
+
+def _release_share(jobs: list[tuple[int, int]], wanted: int, now: datetime) -> int:
+    """Release `wanted` held rows, shared between the jobs by what each still holds (so the
+    variants of a test go out side by side)."""
+    held = dict(
+        OutgoingMessage.objects.filter(_held(j for j, _n in jobs))
+        .values_list("job_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    ) if len(jobs) > 1 else {jobs[0][0]: wanted}
+    total = sum(held.values())
+    if not total:
+        return 0
+    wanted = min(wanted, total)
+    # Shares of `wanted` by what each job holds, rounded so they add up to it exactly.
+    quotas = {job_id: wanted * n // total for job_id, n in held.items()}
+    by_remainder = sorted(held, key=lambda j: (wanted * held[j]) % total, reverse=True)
+    for job_id in by_remainder[: wanted - sum(quotas.values())]:
+        quotas[job_id] += 1
+    released = 0
+    with transaction.atomic():
+        for job_id, quota in quotas.items():
+            if not quota:
+                continue
+            ids = list(
+                OutgoingMessage.objects.filter(_held([job_id]))
+                .order_by("id")
+                .values_list("id", flat=True)[:quota]
+            )
+            released += OutgoingMessage.objects.filter(
+                pk__in=ids, status=_Q.QUEUED, next_attempt_at__isnull=True
+            ).update(next_attempt_at=now)
+    return released
+
+
+def campaign_pause(campaign: Campaign) -> bool:
+    """Stop releasing; rows released but not claimed yet are held again."""
+    with transaction.atomic():
+        if not Campaign.objects.filter(pk=campaign.pk, status=_C.SENDING).update(
+            status=_C.PAUSED, anchor_at=None
+        ):
+            return False
+        taken_back = OutgoingMessage.objects.filter(
+            job__campaign=campaign, status=_Q.QUEUED, next_attempt_at__isnull=False
+        ).update(next_attempt_at=None)
+        Campaign.objects.filter(pk=campaign.pk).update(released=F("released") - taken_back)
+    return True
+
+
+def campaign_resume(campaign: Campaign) -> bool:
+    with transaction.atomic():
+        return bool(
+            Campaign.objects.filter(pk=campaign.pk, status=_C.PAUSED).update(
+                status=_C.SENDING, anchor_at=None
+            )
+        )
+
+
+def campaign_cancel(campaign: Campaign, *, now: datetime | None = None) -> Decimal | None:
+    """Cancel and refund every message not claimed by a dispatcher yet (the rest, never
+    charged, is dropped). Returns the credits refunded, or None when it cannot be cancelled."""
+    now = now or timezone.now()
+    refunded = Decimal("0")
+    with transaction.atomic():
+        if not Campaign.objects.filter(pk=campaign.pk, status__in=Campaign.CANCELLABLE).update(
+            status=_C.CANCELLED, finished_at=now, rest=[], anchor_at=None
+        ):
+            return None
+        campaign.refresh_from_db()
+        for job in SmsJob.objects.filter(campaign=campaign).select_related("account"):
+            # Due rows not claimed yet lose their due time first: no pump can take them now
+            # (on PostgreSQL this UPDATE also locks them until the cancellation commits).
+            OutgoingMessage.objects.filter(job=job, status=_Q.QUEUED).update(next_attempt_at=None)
+            amount = _cancel_rows(job, now)
+            if amount > 0:
+                credits_refund(
+                    account=job.account,
+                    amount=amount,
+                    key=f"campaign:{campaign.uuid}:cancel:{job.pk}",
+                    reason=job_reason(job.pk, campaign),
+                )
+            refunded += amount
+            if not OutgoingMessage.objects.filter(
+                job=job, status__in=OutgoingMessage.IN_FLIGHT
+            ).exists():
+                sent = OutgoingMessage.objects.filter(job=job).exclude(
+                    status__in=(_Q.CANCELLED, _Q.STOPLISTED)
+                )
+                SmsJob.objects.filter(pk=job.pk, status__in=SmsJob.UNSENT).update(
+                    status=SmsJob.Status.DONE if sent.exists() else SmsJob.Status.CANCELLED,
+                    finished_at=now,
+                )
+    return refunded
+
+
+def _cancel_rows(job: SmsJob, now: datetime, chunk: int = 5000) -> Decimal:
+    total = Decimal("0")
+    while True:
+        rows = list(
+            OutgoingMessage.objects.filter(job=job, status=_Q.QUEUED)
+            .order_by("id")
+            .values_list("id", "credits")[:chunk]
+        )
+        if not rows:
+            return total
+        OutgoingMessage.objects.filter(pk__in=[pk for pk, _c in rows]).update(
+            status=_Q.CANCELLED
+        )
+        MessageEvent.objects.bulk_create(
+            [
+                MessageEvent(
+                    message_id=pk, at=now, kind=MessageEvent.Kind.REFUND,
+                    status=_Q.CANCELLED, credits=credits,
+                )  # fmt: skip
+                for pk, credits in rows
+            ],
+            batch_size=1000,
+        )
+        total += sum((c for _pk, c in rows), Decimal("0"))
+
+
+def campaign_rename(campaign: Campaign, name: str) -> None:
+    name = name.strip()[:100]
+    if not name:
+        raise CampaignError(_("Give the campaign a name."))
+    Campaign.objects.filter(pk=campaign.pk).update(name=name)
+    campaign.name = name
+
+
+def campaign_delete(campaign: Campaign) -> bool:
+    """Remove a finished campaign from the lists; its messages stay in the history and its
+    short links keep redirecting. False while it can still send (cancel it first)."""
+    if campaign.status not in Campaign.FINAL:
+        return False
+    campaign.delete()
+    return True
+
+
+# --- The winner of an A/B test ----------------------------------------------------------------
+
+
+def variant_rates(campaign: Campaign) -> dict[str, dict]:
+    """Per variant: messages sent, clicked (recipients), replies; read by the winner and the
+    statistics page."""
+    from .campaign_stats import variant_figures
+
+    return {v["label"]: v for v in variant_figures(campaign)}
+
+
+def campaign_pick_winner(campaign: Campaign, *, now: datetime | None = None) -> str | None:
+    """After the test's hours, send the best variant's text to the rest (charged now)."""
+    now = now or timezone.now()
+    figures = variant_rates(campaign)
+    metric = "click_rate" if campaign.winner_metric == Campaign.Metric.CLICKS else "reply_rate"
+    tested = [v for v in campaign.variants if v["label"] in figures]
+    if not tested:
+        return None
+    best = max(tested, key=lambda v: figures[v["label"]][metric])  # ties: the first variant
+    with transaction.atomic():
+        if not Campaign.objects.filter(
+            pk=campaign.pk, status__in=(_C.SENDING, _C.PAUSED), winner=""
+        ).update(winner=best["label"]):
+            return None
+        rest = [rcpt.Recipient(*row) for row in campaign.rest]
+        if rest:
+            try:
+                with transaction.atomic():
+                    tracker = _render(best["message"], rest, campaign.track_links)
+                    job = services.job_submit(
+                        account=campaign.account,
+                        user=campaign.created_by,
+                        message=best["message"],
+                        parsed=rcpt.ParsedRecipients(valid=rest),
+                        sender=campaign.sender,
+                        stop_clause=campaign.stop_clause,
+                        sms_class=campaign.sms_class,
+                        tag=campaign.tag,
+                        now=now,
+                        campaign=campaign,
+                        variant=WINNER,
+                        render=tracker,
+                    )
+                    if tracker is not None:
+                        tracker.save(job)
+                    SmsJob.objects.filter(pk=job.pk).update(
+                        status=SmsJob.Status.SENDING, started_at=now
+                    )
+            except services.SendError as error:
+                Campaign.objects.filter(pk=campaign.pk).update(
+                    errors=[*campaign.errors, {"receiver": "", "message": str(error)}]
+                )
+        Campaign.objects.filter(pk=campaign.pk).update(rest=[], anchor_at=None)
+    return best["label"]
+
+
+# --- The pacer (dispatch beat) ------------------------------------------------------------------
+
+
+def tick(*, now: datetime | None = None) -> int:
+    """Start due campaigns, release rows at each one's pace, pick winners, finish the ones
+    whose jobs are all done, and hand drafts whose preparation died to a new task. Returns
+    the rows released."""
+    now = now or timezone.now()
+    for pk in Campaign.objects.filter(status=_C.DRAFT).filter(
+        Q(lease_until__lt=now) | Q(lease_until__isnull=True, created_at__lt=now - timedelta(seconds=30))
+    ).values_list("id", flat=True)[:10]:
+        _queue_prepare(pk)
+    released = 0
+    for campaign in Campaign.objects.filter(status=_C.SCHEDULED, start_at__lte=now):
+        released += campaign_start(campaign, now=now) or 0
+    for campaign in Campaign.objects.filter(status__in=(_C.SENDING, _C.PAUSED)).select_related(
+        "account", "sender", "created_by"
+    ):
+        if (
+            campaign.winner_after_hours
+            and not campaign.winner
+            and campaign.started_at
+            and now >= campaign.started_at + timedelta(hours=campaign.winner_after_hours)
+        ):
+            campaign_pick_winner(campaign, now=now)
+            campaign.refresh_from_db()
+        if campaign.status == _C.SENDING:
+            released += campaign_release(campaign, now=now)
+            campaign_finish_if_complete(campaign, now=now)
+    return released
+
+
+def campaign_finish_if_complete(campaign: Campaign, *, now: datetime | None = None) -> bool:
+    if campaign.rest:  # waits for its winner
+        return False
+    if SmsJob.objects.filter(campaign=campaign, status__in=SmsJob.UNSENT).exists():
+        return False
+    return bool(
+        Campaign.objects.filter(pk=campaign.pk, status=_C.SENDING).update(
+            status=_C.COMPLETED, finished_at=now or timezone.now()
+        )
+    )
+
+
+def credits_of(campaign: Campaign) -> Decimal:
+    """Credits spent: charged and not given back."""
+    return OutgoingMessage.objects.filter(job__campaign=campaign).exclude(
+        status__in=OutgoingMessage.REFUNDED
+    ).aggregate(s=Sum("credits"))["s"] or Decimal("0")

@@ -1,0 +1,228 @@
+"""Campaigns: preparation (charge, held rows, variants), pace, pause/resume, cancel with exact
+refunds, winner of an A/B test, and every movement of the ledger naming its campaign."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import CreditMovement
+from messaging import campaigns, dispatch
+from messaging import reports as received
+from messaging.models import Campaign, OutgoingMessage, ShortLink, SmsJob, StopListEntry
+from tests.accounts.factories import ledger_sum
+
+Q = OutgoingMessage.Status
+C = Campaign.Status
+
+
+def numbers(n, start=0):
+    return [f"+336{10000000 + start + i:08d}" for i in range(n)]
+
+
+@pytest.fixture
+def create(account, owner, scripted_operator, django_capture_on_commit_callbacks):
+    """Create a campaign (not commercial, so the window does not matter) and prepare it as
+    the queued task would."""
+
+    def _create(to, *, variants=None, execute=True, **kwargs):
+        kwargs.setdefault("stop_clause", False)
+        with django_capture_on_commit_callbacks(execute=execute):
+            campaign = campaigns.campaign_create(
+                account=account,
+                user=owner,
+                name=kwargs.pop("name", "Soldes"),
+                variants=variants or [{"message": "Bonjour", "share": 100}],
+                audience={"typed": "\n".join(to)},
+                **kwargs,
+            )
+        campaign.refresh_from_db()
+        return campaign
+
+    return _create
+
+
+def drain(now=None):
+    """What the pumps would do: claim every due row and submit it."""
+    return dispatch.pump(now=now, budget=30)
+
+
+def submitted(campaign):
+    """Messages handed to the operator (also by the pump the start wakes, eager here)."""
+    return OutgoingMessage.objects.filter(job__campaign=campaign, status=Q.SUBMITTED).count()
+
+
+def test_it_prepares_charges_and_holds_until_start(create, account):
+    later = timezone.now() + timedelta(hours=2)
+    campaign = create(numbers(3), start_at=later)
+    assert campaign.status == C.SCHEDULED
+    job = campaign.jobs.get()
+    assert job.status == SmsJob.Status.SCHEDULED and job.scheduled_at is None
+    assert campaign.estimated_credits == Decimal("3.00") == job.credits
+    assert ledger_sum(account) == Decimal("97.00")
+    assert set(job.messages.values_list("status", "next_attempt_at")) == {(Q.QUEUED, None)}
+    assert drain() == 0  # held: nothing due
+    assert campaigns.tick(now=later + timedelta(seconds=1)) == 3  # no pace: all at once
+    assert drain(now=later + timedelta(seconds=2)) == 3
+    campaigns.tick(now=later + timedelta(seconds=3))
+    campaign.refresh_from_db()
+    assert campaign.status == C.COMPLETED
+
+
+def test_the_pace_holds(create):
+    campaign = create(numbers(100), pace_kind="minute", pace_value=20)
+    start = campaign.started_at
+    assert campaign.status == C.SENDING and campaign.released == 1  # the first one at once
+    drain(now=start)
+    for second in range(10, 181, 10):
+        now = start + timedelta(seconds=second)
+        campaigns.tick(now=now)
+        drain(now=now)
+        assert submitted(campaign) == 1 + (20 * second) // 60
+    # 3 minutes at 20 a minute (+ the first): 61, never more.
+    assert submitted(campaign) == 61
+
+
+def test_spread_over_hours_sets_the_rate(create):
+    campaign = create(numbers(60), pace_kind="hours", pace_value=2)
+    assert campaign.rate_per_minute == pytest.approx(0.5)
+
+
+def test_pause_holds_and_resume_goes_on_without_a_burst(create):
+    campaign = create(numbers(50), pace_kind="minute", pace_value=10)
+    start = campaign.started_at
+    assert submitted(campaign) == 1  # the first one, at the start
+    campaigns.tick(now=start + timedelta(seconds=60))  # 10 more released, not claimed yet
+    assert campaigns.campaign_pause(campaign)
+    campaign.refresh_from_db()
+    assert campaign.released == 1
+    assert drain(now=start + timedelta(seconds=61)) == 0
+    campaigns.tick(now=start + timedelta(minutes=30))  # paused: nothing
+    assert drain(now=start + timedelta(minutes=30)) == 0
+    assert campaigns.campaign_resume(campaign)
+    resumed = start + timedelta(minutes=40)
+    campaigns.tick(now=resumed)
+    assert drain(now=resumed) == 1  # counts from the resume, not from the start
+    campaigns.tick(now=resumed + timedelta(seconds=60))
+    assert drain(now=resumed + timedelta(seconds=60)) == 10
+    assert submitted(campaign) == 12
+
+
+def test_cancel_refunds_exactly_the_unsent(create, account):
+    campaign = create(numbers(10), pace_kind="minute", pace_value=3)
+    start = campaign.started_at
+    campaigns.tick(now=start + timedelta(seconds=60))
+    drain(now=start + timedelta(seconds=60))
+    assert submitted(campaign) == 4
+    before = account.movements.count()
+    refunded = campaigns.campaign_cancel(campaign)
+    assert refunded == Decimal("6.00")
+    assert ledger_sum(account) == Decimal("96.00")
+    assert OutgoingMessage.objects.filter(job__campaign=campaign, status=Q.CANCELLED).count() == 6
+    assert account.movements.count() == before + 1
+    assert campaigns.campaign_cancel(campaign) is None  # once
+    assert ledger_sum(account) == Decimal("96.00")
+    campaign.refresh_from_db()
+    assert campaign.status == C.CANCELLED
+    assert campaign.jobs.get().status == SmsJob.Status.DONE
+
+
+def test_every_movement_names_the_campaign(create, account, scripted_operator):
+    scripted_operator.SCRIPT[numbers(2)[1]] = ["permanent:REJECTED"]
+    campaign = create(numbers(2))
+    drain()
+    movements = CreditMovement.objects.filter(account=account, kind__in=["debit", "refund"])
+    assert movements.count() == 2
+    assert all(m.reason.endswith(f"[{campaign.uuid}]") for m in movements)
+
+
+def test_stop_listed_recipients_are_kept_apart(create, account):
+    StopListEntry.objects.create(account=account, number=numbers(3)[0])
+    campaign = create(numbers(3))
+    assert OutgoingMessage.objects.filter(job__campaign=campaign, status=Q.STOPLISTED).count() == 1
+    assert campaign.estimated_credits == Decimal("2.00")
+
+
+def test_not_enough_credits_fails_and_charges_nothing(create, account):
+    type(account).objects.filter(pk=account.pk).update(credits=Decimal("1.00"))
+    campaign = create(numbers(5))
+    assert campaign.status == C.FAILED
+    assert "5,00" in campaign.errors[-1]["message"]  # the credits it needs
+    assert not SmsJob.objects.filter(campaign=campaign).exists()
+    account.refresh_from_db()
+    assert account.credits == Decimal("1.00")
+
+
+def test_invalid_numbers_are_reported_as_batch_errors(create):
+    campaign = create([*numbers(2), "not a number"])
+    assert campaign.status == C.SENDING
+    assert [e["receiver"] for e in campaign.errors] == ["not a number"]
+
+
+def test_variants_split_the_audience_and_links_are_tracked(create):
+    campaign = create(
+        numbers(10),
+        variants=[
+            {"message": "A: https://shop.example.com/a", "share": 50},
+            {"message": "B: https://shop.example.com/b", "share": 50},
+        ],
+        track_links=True,
+    )
+    a, b = campaign.jobs.order_by("variant")
+    assert (a.variant, a.recipients_count, b.variant, b.recipients_count) == ("A", 5, "B", 5)
+    link = ShortLink.objects.filter(job=a).first()
+    message = OutgoingMessage.objects.get(job=a, receiver=link.receiver)
+    assert message.text == f"A: http://localhost:8000/l/{link.code}"
+    assert link.url == "https://shop.example.com/a"
+    assert ShortLink.objects.count() == 10 and len({s.code for s in ShortLink.objects.all()}) == 10
+
+
+def test_the_winner_goes_to_the_rest(create, account, client):
+    campaign = create(
+        numbers(10),
+        variants=[
+            {"message": "A https://ex.com/a", "share": 20},
+            {"message": "B https://ex.com/b", "share": 20},
+        ],
+        track_links=True,
+        winner_after_hours=2,
+    )
+    assert len(campaign.rest) == 6
+    drain()
+    b = campaign.jobs.get(variant="B")
+    code = ShortLink.objects.filter(job=b).values_list("code", flat=True).first()
+    assert client.get(f"/l/{code}").status_code == 302
+    later = campaign.started_at + timedelta(hours=2, seconds=1)
+    campaigns.tick(now=later)
+    campaign.refresh_from_db()
+    assert campaign.winner == "B" and campaign.rest == []
+    winner = campaign.jobs.get(variant=campaigns.WINNER)
+    assert winner.recipients_count == 6 and winner.message == "B https://ex.com/b"
+    assert drain(now=later) == 6
+    campaigns.tick(now=later + timedelta(seconds=5))
+    campaign.refresh_from_db()
+    assert campaign.status == C.COMPLETED
+    assert ledger_sum(account) == Decimal("90.00")
+
+
+def test_a_dead_preparation_is_taken_over(create):
+    campaign = create(numbers(2), execute=False)
+    assert campaign.status == C.DRAFT
+    later = timezone.now() + timedelta(minutes=1)
+    campaigns.tick(now=later)  # queues the preparation again (eager here)
+    campaign.refresh_from_db()
+    assert campaign.status in (C.SCHEDULED, C.SENDING)
+
+
+def test_replies_and_stops_count_for_the_variant(create):
+    campaign = create(numbers(2), variants=[{"message": "Hi", "share": 100}])
+    drain()
+    first = OutgoingMessage.objects.filter(job__campaign=campaign).first()
+    received.incoming_messages_receive(
+        replies=[{"operator_id": first.operator_id, "text": "STOP", "at": timezone.now().isoformat(), "id": "r1"}]
+    )
+    from messaging.campaign_stats import statistics
+
+    stats = statistics(campaign)
+    assert (stats["replies"], stats["stops"], stats["sent"]) == (1, 1, 2)
