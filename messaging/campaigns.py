@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,7 @@ from addressbooks.models import AddressBook, Contact, RecipientList
 from core import recipients as rcpt
 
 from . import dispatch, personalize, selectors, services, shortlinks, tasks
+from .campaign_stats import variant_figures
 from .forms import INVALID_REASONS
 from .ledger import job_reason
 from .models import Campaign, MessageEvent, OutgoingMessage, SmsJob, StopListEntry
@@ -36,13 +37,19 @@ from .schedule import in_commercial_window, next_commercial_window
 
 _Q = OutgoingMessage.Status
 _C = Campaign.Status
-# A preparation task's claim: after it, the tick hands the campaign to another task.
-PREPARE_LEASE = timedelta(minutes=10)
+# A preparation task's claim: after it, the tick hands the campaign to another task. Longer
+# than the task may run (tasks.campaign_prepare's time limit), so two never overlap; and the
+# result is written only under the claim it was prepared with (_LostClaim).
+PREPARE_LEASE = timedelta(minutes=30)
 WINNER = "W"
 
 
 class CampaignError(Exception):
     """The request was refused; the message says why."""
+
+
+class _LostClaim(Exception):
+    """Another task took the preparation over: this one's work is rolled back."""
 
 
 def rate_for(*, pace_kind: str, pace_value: int | None, recipients: int) -> float | None:
@@ -133,8 +140,9 @@ def _audience(campaign: Campaign) -> rcpt.ParsedRecipients:
     )
 
 
-def _fail(campaign: Campaign, message: str, errors: list) -> None:
-    Campaign.objects.filter(pk=campaign.pk).update(
+def _fail(campaign: Campaign, message: str, errors: list, claim) -> None:
+    """Nothing was charged: the campaign failed (unless another task took it over)."""
+    Campaign.objects.filter(pk=campaign.pk, status=_C.DRAFT, lease_until=claim).update(
         status=_C.FAILED,
         errors=[*errors, {"receiver": "", "message": message}],
         finished_at=timezone.now(),
@@ -169,6 +177,7 @@ def campaign_prepare(campaign_id: int, *, now: datetime | None = None) -> bool:
     campaign = Campaign.objects.select_related("account", "sender", "created_by").get(
         pk=campaign_id
     )
+    claim = campaign.lease_until
     parsed = _audience(campaign)
     split = selectors.recipients_served(parsed.valid)
     errors = [
@@ -181,7 +190,7 @@ def campaign_prepare(campaign_id: int, *, now: datetime | None = None) -> bool:
     stopped = [r for r in split.recipients if r.number in listed]
     sendable = [r for r in split.recipients if r.number not in listed]
     if not sendable:
-        _fail(campaign, _("No recipient can receive this SMS."), errors)
+        _fail(campaign, _("No recipient can receive this SMS."), errors, claim)
         return True
     # Each variant gets a random part of the audience (the same one if prepared again).
     random.Random(campaign.uuid.int).shuffle(sendable)
@@ -221,7 +230,8 @@ def campaign_prepare(campaign_id: int, *, now: datetime | None = None) -> bool:
                     tracker.save(job)
                 jobs.append(job)
             rest_cost = _rest_estimate(campaign, rest, split.rates)
-            Campaign.objects.filter(pk=campaign.pk).update(
+            mine = Campaign.objects.filter(pk=campaign.pk, status=_C.DRAFT, lease_until=claim)
+            if not mine.update(
                 status=_C.SCHEDULED,
                 estimated_credits=sum((j.credits for j in jobs), Decimal("0")) + rest_cost,
                 total_records=len(split.recipients) + len(split.unserved) + len(parsed.invalid),
@@ -233,10 +243,13 @@ def campaign_prepare(campaign_id: int, *, now: datetime | None = None) -> bool:
                     pace_value=campaign.pace_value,
                     recipients=len(sendable),
                 ),
-            )
+            ):
+                raise _LostClaim
     except services.SendError as error:
-        _fail(campaign, str(error), errors)
+        _fail(campaign, str(error), errors, claim)
         return True
+    except _LostClaim:
+        return False
     campaign.refresh_from_db()
     if campaign.start_at <= now:
         campaign_start(campaign, now=now)
@@ -356,9 +369,11 @@ def _release_share(jobs: list[tuple[int, int]], wanted: int, now: datetime) -> i
         for job_id, quota in quotas.items():
             if not quota:
                 continue
+            # Any held rows will do (the audience was shuffled): no ORDER BY, which PostgreSQL
+            # would pay by sorting every held row of a big job on each tick.
             ids = list(
                 OutgoingMessage.objects.filter(_held([job_id]))
-                .order_by("id")
+                .order_by()
                 .values_list("id", flat=True)[:quota]
             )
             released += OutgoingMessage.objects.filter(
@@ -473,18 +488,10 @@ def campaign_delete(campaign: Campaign) -> bool:
 # --- The winner of an A/B test ----------------------------------------------------------------
 
 
-def variant_rates(campaign: Campaign) -> dict[str, dict]:
-    """Per variant: messages sent, clicked (recipients), replies; read by the winner and the
-    statistics page."""
-    from .campaign_stats import variant_figures
-
-    return {v["label"]: v for v in variant_figures(campaign)}
-
-
 def campaign_pick_winner(campaign: Campaign, *, now: datetime | None = None) -> str | None:
     """After the test's hours, send the best variant's text to the rest (charged now)."""
     now = now or timezone.now()
-    figures = variant_rates(campaign)
+    figures = {v["label"]: v for v in variant_figures(campaign)}
     metric = "click_rate" if campaign.winner_metric == Campaign.Metric.CLICKS else "reply_rate"
     tested = [v for v in campaign.variants if v["label"] in figures]
     if not tested:
@@ -570,9 +577,3 @@ def campaign_finish_if_complete(campaign: Campaign, *, now: datetime | None = No
         )
     )
 
-
-def credits_of(campaign: Campaign) -> Decimal:
-    """Credits spent: charged and not given back."""
-    return OutgoingMessage.objects.filter(job__campaign=campaign).exclude(
-        status__in=OutgoingMessage.REFUNDED
-    ).aggregate(s=Sum("credits"))["s"] or Decimal("0")

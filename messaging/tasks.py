@@ -28,7 +28,8 @@ def dispatch_tick() -> int:
     return dispatch.tick()
 
 
-@shared_task(ignore_result=True, acks_late=False)
+# A million recipients take minutes on a busy machine; within campaigns.PREPARE_LEASE.
+@shared_task(ignore_result=True, acks_late=False, time_limit=25 * 60, soft_time_limit=24 * 60)
 def campaign_prepare(campaign_id: int) -> bool:
     """Gather a campaign's audience, charge it and write its held messages (the tick queues
     this again if the worker died meanwhile)."""

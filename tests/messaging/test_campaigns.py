@@ -226,3 +226,22 @@ def test_replies_and_stops_count_for_the_variant(create):
 
     stats = statistics(campaign)
     assert (stats["replies"], stats["stops"], stats["sent"]) == (1, 1, 2)
+
+
+def test_a_preparation_that_lost_its_claim_is_rolled_back(create, account, monkeypatch):
+    campaign = create(numbers(3), execute=False)
+    real = campaigns._rest_estimate
+
+    def taken_over(*args):
+        # Another task claims the campaign while this one is writing.
+        Campaign.objects.filter(pk=campaign.pk).update(
+            lease_until=timezone.now() + timedelta(hours=1)
+        )
+        return real(*args)
+
+    monkeypatch.setattr(campaigns, "_rest_estimate", taken_over)
+    assert campaigns.campaign_prepare(campaign.pk) is False
+    campaign.refresh_from_db()
+    assert campaign.status == C.DRAFT
+    assert not SmsJob.objects.filter(campaign=campaign).exists()
+    assert ledger_sum(account) == Decimal("100.00")
