@@ -83,6 +83,8 @@ def campaign_create(
     """Record a campaign and queue its preparation (gathering the audience, charging, writing
     the rows): the request returns at once, however big the audience."""
     now = now or timezone.now()
+    if account.status != account.Status.ENABLE:
+        raise CampaignError(_("This account is disabled: it cannot send SMS."))
     if not name.strip():
         raise CampaignError(_("Give the campaign a name."))
     if not variants or any(not v["message"].strip() for v in variants):
