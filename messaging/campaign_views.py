@@ -41,7 +41,6 @@ def campaign_list(request: HttpRequest):
 def campaign_new(request: HttpRequest):
     account = request.account
     data = request.POST.copy() if request.method == "POST" else QueryDict(mutable=True)
-    context = counter_context(account, data)
     form = CampaignForm(data if request.method == "POST" else None, account=account)
     if request.method == "POST" and "send" in request.POST and form.is_valid():
         cleaned = form.cleaned_data
@@ -68,6 +67,9 @@ def campaign_new(request: HttpRequest):
         else:
             messages.success(request, _("The campaign %(name)s was created.") % {"name": campaign.name})
             return redirect(campaign)
+    # The counter and its estimate only when the form is shown again (an audience of a million
+    # is counted by the database, not while the campaign is being created).
+    context = counter_context(account, data)
     return render(
         request,
         "messaging/campaign_new.html",
