@@ -48,7 +48,7 @@ from .smpp_link import PERMANENT_SUBMIT, BindRefused, LinkDown, Part, SmppLink
 logger = logging.getLogger(__name__)
 _OUT = SmppOutbox.State
 _Q = OutgoingMessage.Status
-CLAIM = 500  # outbox rows per claim
+CLAIM = 500  # outbox rows per claim, at most: a claim is sent before the next heartbeat
 MAX_BACKOFF = 60.0
 
 
@@ -275,7 +275,9 @@ class RouteConnector:
             waiting = SmppOutbox.objects.filter(route_id=self.route_id, state=_OUT.WAITING)
             if connection.features.has_select_for_update_skip_locked:
                 waiting = waiting.select_for_update(skip_locked=True)
-            ids = list(waiting.order_by("created_at").values_list("message_id", flat=True)[:CLAIM])
+            # About two seconds of the route's throughput, so heartbeats stay regular.
+            size = max(10, min(CLAIM, 2 * self.route.throughput))
+            ids = list(waiting.order_by("created_at").values_list("message_id", flat=True)[:size])
             if not ids:
                 return []
             SmppOutbox.objects.filter(pk__in=ids, state=_OUT.WAITING).update(state=_OUT.SENDING)
