@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 from core.admin import ReadOnlyModelAdmin
 
-from . import dispatch, route_admin  # noqa: F401 - registers the route pages
-from .models import OutgoingMessage, SmsJob, TemplateControl, UnmatchedReport
+from . import dispatch, route_admin  # route_admin also registers the route pages
+from .models import OutgoingMessage, Route, SmsJob, TemplateControl, UnmatchedReport
 
 
 @admin.register(SmsJob)
@@ -37,6 +37,9 @@ class SmsJobAdmin(ReadOnlyModelAdmin):
             "opts": self.model._meta,
             "title": _("Dispatch health"),
             "health": dispatch.health(),
+            "routes": [
+                (route, route_admin.route_figures(route)) for route in Route.objects.all()
+            ],
         }
         return TemplateResponse(request, "admin/messaging/dispatch_health.html", context)
 

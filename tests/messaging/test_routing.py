@@ -186,3 +186,10 @@ def test_a_route_keeps_to_its_throughput_limit(send):
     sent = send(FR, FR2, "+33612345673", "+33612345674", "+33612345675")
     assert time.monotonic() - started >= 2  # 5 messages at 2/s: three chunks, 2 s apart
     assert {m.status for m in sent.values()} == {Q.SUBMITTED}
+
+
+def test_the_dispatch_health_page_lists_the_routes(staff_client, send):
+    r = route("smsc-b", {"FR": "0.01"}, kind=Route.Kind.SMPP)
+    Route.objects.filter(pk=r.pk).update(link=Route.Link.DOWN, link_error="bind refused: ESME_RINVPASWD")
+    page = staff_client.get("/admin/messaging/smsjob/dispatch-health/").content.decode()
+    assert "smsc-b" in page and "ESME_RINVPASWD" in page
