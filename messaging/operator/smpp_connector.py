@@ -116,7 +116,7 @@ class RouteConnector:
                 except LinkDown as error:
                     self._down(str(error))
                     wait = MAX_BACKOFF if isinstance(error, BindRefused) else backoff
-                    self.stop.wait(wait)
+                    self._wait_or_edit(wait)
                     backoff = min(backoff * 2, MAX_BACKOFF)
                     continue
                 backoff = 1.0
@@ -137,8 +137,21 @@ class RouteConnector:
         finally:
             connection.close()
 
+    def _wait_or_edit(self, seconds: float) -> None:
+        """Back off, but bind again at once when staff edit the route meanwhile."""
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            self.stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+            self.route = Route.objects.get(pk=self.route_id)
+            if not self.route.enabled or self._settings() != self._bound_with:
+                return
+
+    def _settings(self) -> tuple:
+        return (self.route.config, self.route.credentials, self.route.throughput)
+
     def _link(self) -> SmppLink:
         config = self.route.config
+        self._bound_with = self._settings()
         return self.link_factory(
             host=config["host"],
             port=int(config["port"]),
@@ -158,7 +171,7 @@ class RouteConnector:
         while not self.stop.is_set():
             if time.monotonic() - beat >= settings.SMPP["HEARTBEAT_SECONDS"]:
                 if not self._heartbeat():
-                    return  # disabled meanwhile
+                    return  # disabled or edited meanwhile: unbind (and bind again)
                 beat = time.monotonic()
             rows = self._claim()
             if not rows:
@@ -198,7 +211,7 @@ class RouteConnector:
         self._renew_leases()
         smpp_received.kept_receipts_apply(self.route)
         self._forget_recorded()
-        return self.route.enabled
+        return self.route.enabled and self._settings() == self._bound_with
 
     def _forget_recorded(self) -> None:
         """An accepted row answers a claim taken over after a lost record; once the message's

@@ -356,3 +356,16 @@ def test_a_route_disabled_with_a_message_in_flight_resends_it_elsewhere_flagged(
         Q.SUBMITTED, backup, True
     )
     assert not SmppOutbox.objects.exists()
+
+
+def test_a_route_edited_in_admin_binds_again_with_its_new_settings(smsc, connect):
+    route = smpp_route(smsc, password="wrong")
+    connect(route, up=False)
+    wait_for(lambda: Route.objects.get(pk=route.pk).link == Route.Link.DOWN, what="refused")
+    # Refused credentials are not tried again for a minute, unless staff fix them.
+    Route.objects.filter(pk=route.pk).update(credentials={"password": "secret"})
+    wait_for(lambda: Route.objects.get(pk=route.pk).link == Route.Link.UP, what="bound")
+    assert smsc.state()["binds"] == 1
+    Route.objects.filter(pk=route.pk).update(throughput=4000)
+    wait_for(lambda: smsc.state()["binds"] == 2, what="bound again with the new limit")
+    assert smsc.state()["unbinds"] == 1
