@@ -193,3 +193,20 @@ def test_the_dispatch_health_page_lists_the_routes(staff_client, send):
     Route.objects.filter(pk=r.pk).update(link=Route.Link.DOWN, link_error="bind refused: ESME_RINVPASWD")
     page = staff_client.get("/admin/messaging/smsjob/dispatch-health/").content.decode()
     assert "smsc-b" in page and "ESME_RINVPASWD" in page
+
+
+def test_an_unreachable_http_route_rests_and_its_messages_fail_over(send):
+    from tests.smsc.harness import free_port
+
+    http = Route.objects.create(
+        name="provider", kind=Route.Kind.HTTP, credentials={"token": "t"},
+        config={"url": f"http://127.0.0.1:{free_port()}/send"},  # nothing listens there
+    )  # fmt: skip
+    RouteCountry.objects.create(route=http, country="FR", cost=Decimal("0.01"))
+    backup = route("backup", {"FR": "0.02"})
+    sent = send(FR)
+    assert sent[FR].route == backup and sent[FR].status == Q.SUBMITTED
+    assert sent[FR].failovers.get().from_route == http
+    http.refresh_from_db()
+    assert http.link == Route.Link.DOWN and http.resting_until > timezone.now()
+    assert http.link_error
