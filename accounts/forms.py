@@ -5,6 +5,9 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from core.formats import credits_number, credits_plural
 
 from . import throttle
 from .models import SmsAccount, User
@@ -121,8 +124,12 @@ class TransferForm(forms.Form):
         amount = self.cleaned_data["amount"]
         if amount > self.account.credits:
             raise forms.ValidationError(
-                _("This account only has %(credits)s credits."),
-                params={"credits": self.account.credits},
+                ngettext(
+                    "This account only has %(credits)s credit.",
+                    "This account only has %(credits)s credits.",
+                    credits_plural(self.account.credits),
+                ),
+                params={"credits": credits_number(self.account.credits)},
             )
         return amount
 

@@ -98,7 +98,10 @@ class SmsAccount(models.Model):
     )
     alert_email = models.EmailField(_("alert e-mail address"), blank=True)
     members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Membership", related_name="sms_accounts"
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        related_name="sms_accounts",
+        verbose_name=_("members"),
     )
 
     objects = SmsAccountQuerySet.as_manager()
@@ -158,11 +161,16 @@ class Membership(models.Model):
         MEMBER = "member", _("Member")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
     )
-    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("account")
+    )
     role = models.CharField(_("role"), max_length=8, choices=Role, default=Role.MEMBER)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("membership")
@@ -172,7 +180,7 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} → {self.account} ({self.role})"
+        return f"{self.user} → {self.account} ({self.get_role_display()})"
 
 
 class CreditMovement(models.Model):
@@ -192,7 +200,9 @@ class CreditMovement(models.Model):
         # Manual correction by staff, with a reason.
         ADJUSTMENT = "adjustment", _("Adjustment")
 
-    account = models.ForeignKey(SmsAccount, on_delete=models.PROTECT, related_name="movements")
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.PROTECT, related_name="movements", verbose_name=_("account")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     balance_after = models.DecimalField(_("balance after"), max_digits=14, decimal_places=2)
@@ -258,10 +268,12 @@ class SmsUser(models.Model):
         MAIL = "mail", _("E-mail")
         SMS = "sms", _("SMS")
 
-    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="sms_users")
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="sms_users", verbose_name=_("account")
+    )
     login = models.CharField(_("login"), max_length=32)
     # Django's password hash: http2sms checks it, nothing shows it back.
-    password = models.CharField(max_length=128)
+    password = models.CharField(max_length=128, verbose_name=_("password"))
     # Changed only through conditional UPDATEs (accounts.services.sms_user_quota_debit).
     quota_status = models.CharField(
         _("quota"), max_length=8, choices=QuotaStatus, default=QuotaStatus.INACTIVE

@@ -7,7 +7,10 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
+
+from core.formats import credits_number, credits_plural
 
 from . import services
 from .access import account_view
@@ -47,10 +50,15 @@ def signup(request: HttpRequest):
             user = form.save()
             account = services.account_open(user=user, free_credits=settings.SIGNUP_FREE_CREDITS)
         login(request, user)
+        credits = account_credits(account)
         messages.success(
             request,
-            _("Welcome! Your SMS account %(name)s is ready with %(credits)s free credits.")
-            % {"name": account.name, "credits": account_credits(account)},
+            ngettext(
+                "Welcome! Your SMS account %(name)s is ready with %(credits)s free credit.",
+                "Welcome! Your SMS account %(name)s is ready with %(credits)s free credits.",
+                credits_plural(credits),
+            )
+            % {"name": account.name, "credits": credits_number(credits)},
         )
         return redirect(account)
     return render(request, "accounts/signup.html", {"form": form})
@@ -97,8 +105,12 @@ def transfer(request: HttpRequest):
         else:
             messages.success(
                 request,
-                _("%(amount)s credits were transferred to %(target)s.")
-                % {"amount": amount, "target": target.name},
+                ngettext(
+                    "%(amount)s credit was transferred to %(target)s.",
+                    "%(amount)s credits were transferred to %(target)s.",
+                    credits_plural(amount),
+                )
+                % {"amount": credits_number(amount), "target": target.name},
             )
             return redirect("accounts:ledger", account.name)
     return render(

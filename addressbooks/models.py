@@ -12,7 +12,11 @@ E164 = RegexValidator(r"^\+[1-9][0-9]{2,14}$", _("Enter a number in internationa
 
 class AddressBook(models.Model):
     account = models.ForeignKey(
-        SmsAccount, on_delete=models.CASCADE, related_name="address_books", db_index=False
+        SmsAccount,
+        on_delete=models.CASCADE,
+        related_name="address_books",
+        db_index=False,
+        verbose_name=_("account"),
     )
     name = models.CharField(_("name"), max_length=50)
     # Kept by the services (add, delete, import): a COUNT(*) over a million rows is not free.
@@ -33,7 +37,11 @@ class AddressBook(models.Model):
 
 class Contact(models.Model):
     book = models.ForeignKey(
-        AddressBook, on_delete=models.CASCADE, related_name="contacts", db_index=False
+        AddressBook,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        db_index=False,
+        verbose_name=_("address book"),
     )
     surname = models.CharField(_("surname"), max_length=245, blank=True)
     name = models.CharField(_("first name"), max_length=245, blank=True)
@@ -43,7 +51,9 @@ class Contact(models.Model):
     work_phone = models.CharField(_("work landline"), max_length=16, blank=True, validators=[E164])
     work_mobile = models.CharField(_("work mobile"), max_length=16, blank=True, validators=[E164])
     # The first number of NUMBER_FIELDS: duplicates within a book are found by it.
-    primary_number = models.CharField(max_length=16, editable=False)
+    primary_number = models.CharField(
+        max_length=16, editable=False, verbose_name=_("primary number")
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -86,24 +96,35 @@ class ContactImport(models.Model):
 
     MAX_ERRORS_KEPT = 1000
 
-    book = models.ForeignKey(AddressBook, on_delete=models.CASCADE, related_name="imports")
+    book = models.ForeignKey(
+        AddressBook,
+        on_delete=models.CASCADE,
+        related_name="imports",
+        verbose_name=_("address book"),
+    )
     # Under MEDIA_ROOT but never served: no URL maps MEDIA_URL; read by the task only.
-    file = models.FileField(upload_to="contact-imports/%Y/%m/")
-    original_name = models.CharField(max_length=255)
-    status = models.CharField(max_length=5, choices=Status.choices, default=Status.TODO)
-    total_lines = models.PositiveIntegerField(default=0)
-    imported = models.PositiveIntegerField(default=0)
-    duplicates = models.PositiveIntegerField(default=0)
-    rejected = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="contact-imports/%Y/%m/", verbose_name=_("file"))
+    original_name = models.CharField(max_length=255, verbose_name=_("original name"))
+    status = models.CharField(
+        max_length=5, choices=Status.choices, default=Status.TODO, verbose_name=_("status")
+    )
+    total_lines = models.PositiveIntegerField(default=0, verbose_name=_("lines read"))
+    imported = models.PositiveIntegerField(default=0, verbose_name=_("imported"))
+    duplicates = models.PositiveIntegerField(default=0, verbose_name=_("duplicates"))
+    rejected = models.PositiveIntegerField(default=0, verbose_name=_("rejected"))
     # The first MAX_ERRORS_KEPT rejected lines [{line, reason, value}]; all of them are in report.
-    errors = models.JSONField(default=list, blank=True)
-    report = models.FileField(upload_to="contact-imports/reports/%Y/%m/", blank=True)
-    failure = models.CharField(max_length=32, blank=True)  # a parsers.* or "internal" code
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True, verbose_name=_("errors"))
+    report = models.FileField(
+        upload_to="contact-imports/reports/%Y/%m/", blank=True, verbose_name=_("report")
+    )
+    failure = models.CharField(
+        max_length=32, blank=True, verbose_name=_("failure")
+    )  # a parsers.* or "internal" code
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
     # Touched with each progress update: a running import that stops beating lost its worker.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, verbose_name=_("heartbeat at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -126,14 +147,18 @@ class RecipientList(models.Model):
     MAX_ERRORS_KEPT = 100
 
     account = models.ForeignKey(
-        SmsAccount, on_delete=models.CASCADE, related_name="recipient_lists", db_index=False
+        SmsAccount,
+        on_delete=models.CASCADE,
+        related_name="recipient_lists",
+        db_index=False,
+        verbose_name=_("account"),
     )
     slot = models.PositiveSmallIntegerField(_("slot"))
     description = models.CharField(_("name"), max_length=40)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     records = models.PositiveIntegerField(_("contacts"), default=0)  # kept by the services
     # The last import or cleaning: {"kind", "rejected", "duplicates", "invalid", "errors": […]}.
-    report = models.JSONField(default=dict, blank=True)
+    report = models.JSONField(default=dict, blank=True, verbose_name=_("report"))
 
     class Meta:
         ordering = ["slot"]
@@ -152,10 +177,14 @@ class RecipientList(models.Model):
 
 class RecipientListNumber(models.Model):
     rlist = models.ForeignKey(
-        RecipientList, on_delete=models.CASCADE, related_name="numbers", db_index=False
+        RecipientList,
+        on_delete=models.CASCADE,
+        related_name="numbers",
+        db_index=False,
+        verbose_name=_("recipient list"),
     )
-    number = models.CharField(max_length=16)  # E.164
-    region = models.CharField(max_length=2, blank=True)
+    number = models.CharField(max_length=16, verbose_name=_("number"))  # E.164
+    region = models.CharField(max_length=2, blank=True, verbose_name=_("region"))
 
     class Meta:
         verbose_name = _("recipient")

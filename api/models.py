@@ -32,15 +32,22 @@ class ApiApplication(models.Model):
     """A script or program allowed to call the API of one account (OVH: an application)."""
 
     account = models.ForeignKey(
-        SmsAccount, on_delete=models.CASCADE, related_name="api_applications"
+        SmsAccount,
+        on_delete=models.CASCADE,
+        related_name="api_applications",
+        verbose_name=_("account"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     name = models.CharField(_("name"), max_length=60)
     description = models.CharField(_("description"), max_length=200, blank=True)
     app_key = models.CharField(_("application key"), max_length=32, unique=True)
-    app_secret = models.CharField(max_length=64)
+    app_secret = models.CharField(max_length=64, verbose_name=_("application secret"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -71,18 +78,28 @@ class ConsumerKey(models.Model):
         REVOKED = "revoked", _("Revoked")
 
     application = models.ForeignKey(
-        ApiApplication, on_delete=models.CASCADE, related_name="consumer_keys"
+        ApiApplication,
+        on_delete=models.CASCADE,
+        related_name="consumer_keys",
+        verbose_name=_("application"),
     )
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True, verbose_name=_("key hash"))
     key_prefix = models.CharField(_("key"), max_length=8)
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
     # [{"method": "GET"|"POST"|"PUT"|"DELETE", "path": "/sms/*"}]; "*" matches anything.
     access_rules = models.JSONField(_("access rules"), default=list)
-    redirection = models.URLField(max_length=500, blank=True)
+    redirection = models.URLField(max_length=500, blank=True, verbose_name=_("redirection"))
     # The secret part of the validation URL handed out by POST /auth/credential.
-    validation_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    validation_token = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, verbose_name=_("validation token")
+    )
     validated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("validated by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     validated_at = models.DateTimeField(_("validated"), null=True, blank=True)
@@ -134,13 +151,16 @@ class ApiDocument(models.Model):
     content is PUT to a secret URL; a recipient list or a phonebook import reads it by id."""
 
     application = models.ForeignKey(
-        ApiApplication, on_delete=models.CASCADE, related_name="documents"
+        ApiApplication,
+        on_delete=models.CASCADE,
+        related_name="documents",
+        verbose_name=_("application"),
     )
     name = models.CharField(_("name"), max_length=255)
     # The secret part of putUrl and getUrl (they carry no signature, as on OVHcloud).
-    token = models.CharField(max_length=64, unique=True)
-    file = models.FileField(upload_to="api-documents/%Y/%m/", blank=True)
-    size = models.PositiveBigIntegerField(default=0)
+    token = models.CharField(max_length=64, unique=True, verbose_name=_("token"))
+    file = models.FileField(upload_to="api-documents/%Y/%m/", blank=True, verbose_name=_("file"))
+    size = models.PositiveBigIntegerField(default=0, verbose_name=_("size"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
 

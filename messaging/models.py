@@ -44,19 +44,36 @@ class SmsJob(models.Model):
         FLASH = "flash", _("Flash")
         SIM = "sim", _("SIM")
 
-    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="jobs")
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="jobs", verbose_name=_("account")
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     # Null for the short number, or once the sender was deleted (sender_label and
     # reply_allowed keep what the job was sent with; deleting a sender that pending or
     # planned jobs use is refused by senders.services).
     sender = models.ForeignKey(
-        Sender, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+        Sender,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="jobs",
+        verbose_name=_("sender"),
     )
     # The SMS user who sent it (API users/{login}/jobs, http2sms); null for the account's own.
     sms_user = models.ForeignKey(
-        SmsUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+        SmsUser,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="jobs",
+        verbose_name=_("SMS user"),
     )
     # The sender shown to recipients; empty for the short number that allows replies.
     sender_label = models.CharField(_("sender"), max_length=16, blank=True)
@@ -85,16 +102,13 @@ class SmsJob(models.Model):
     validity_period = models.PositiveIntegerField(_("validity period (minutes)"), default=2880)
     # Set once no message of the job waits for a report any more (all final): the expiry
     # sweep only looks at finished jobs without it.
-    settled_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("settled at"))
     # A campaign's variant ("A", "B"…; "W" for the rest sent the winner's text): the campaign
     # holds the job (planned with no time) and releases its messages at the campaign's pace.
     campaign = models.ForeignKey(
-        "messaging.Campaign",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="jobs",
-    )
+        "messaging.Campaign", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="jobs", verbose_name=_("campaign"),
+    )  # fmt: skip
     variant = models.CharField(_("variant"), max_length=8, blank=True)
 
     objects = SmsJobQuerySet.as_manager()
@@ -142,6 +156,10 @@ class PendingRecipients(models.Model):
     # (each chunk and this count in one transaction), submitting earlier chunks meanwhile.
     written = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        verbose_name = _("pending recipients")
+        verbose_name_plural = _("pending recipients")
+
     def __str__(self):
         return f"recipients of job {self.job_id}"
 
@@ -174,10 +192,18 @@ class OutgoingMessage(models.Model):
     # No index of their own: the indexes below start with job_id or account_id and serve those
     # lookups; each index more is one more entry written per claim and per record.
     job = models.ForeignKey(
-        SmsJob, on_delete=models.CASCADE, related_name="messages", db_index=False
+        SmsJob,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,
+        verbose_name=_("send"),
     )
     account = models.ForeignKey(
-        SmsAccount, on_delete=models.CASCADE, related_name="+", db_index=False
+        SmsAccount,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("account"),
     )
     receiver = models.CharField(_("recipient"), max_length=16)
     country = models.CharField(_("country"), max_length=2)
@@ -191,9 +217,9 @@ class OutgoingMessage(models.Model):
     operator_id = models.CharField(_("operator id"), max_length=64, blank=True)
     error_code = models.CharField(_("error"), max_length=32, blank=True)
     # Claims by a dispatcher (each one a submission to the operator, or a lost one).
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     # queued: when it may be claimed; submitting: when the claim's lease runs out.
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
@@ -282,18 +308,26 @@ class MessageEvent(models.Model):
         REFUND = "refund", _("Refund")
 
     message = models.ForeignKey(
-        OutgoingMessage, on_delete=models.CASCADE, related_name="events", db_index=False
+        OutgoingMessage,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
+        verbose_name=_("message"),
     )
-    at = models.DateTimeField()
-    kind = models.CharField(max_length=8, choices=Kind)
+    at = models.DateTimeField(verbose_name=_("at"))
+    kind = models.CharField(max_length=8, choices=Kind, verbose_name=_("kind"))
     # The report's status ("delivered", "buffered"…) or the state refunded ("failed"…).
-    status = models.CharField(max_length=16, blank=True)
-    error_code = models.CharField(max_length=32, blank=True)
-    part = models.PositiveSmallIntegerField(null=True, blank=True)
-    parts = models.PositiveSmallIntegerField(null=True, blank=True)
-    credits = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=16, blank=True, verbose_name=_("status"))
+    error_code = models.CharField(max_length=32, blank=True, verbose_name=_("error code"))
+    part = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("part"))
+    parts = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("parts"))
+    credits = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, verbose_name=_("credits")
+    )
 
     class Meta:
+        verbose_name = _("message event")
+        verbose_name_plural = _("message events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["message", "at"], name="message_event_idx")]
 
@@ -304,11 +338,18 @@ class MessageEvent(models.Model):
 class StopListEntry(models.Model):
     """A number that asked not to receive SMS from this account (OVH `sms.Blacklist`)."""
 
-    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="stop_list")
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="stop_list", verbose_name=_("account")
+    )
     number = models.CharField(_("number"), max_length=16)
     created_at = models.DateTimeField(_("date"), auto_now_add=True)
     outgoing = models.ForeignKey(
-        OutgoingMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        OutgoingMessage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("outgoing message"),
     )
 
     class Meta:
@@ -326,7 +367,9 @@ class StopListEntry(models.Model):
 class IncomingMessage(models.Model):
     """An SMS received from a recipient, in reply to one of ours (OVH `sms.Incoming`)."""
 
-    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="incoming")
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="incoming", verbose_name=_("account")
+    )
     sender = models.CharField(_("from"), max_length=16)
     text = models.TextField(_("message"))
     received_at = models.DateTimeField(_("received"))
@@ -340,7 +383,7 @@ class IncomingMessage(models.Model):
         verbose_name=_("in reply to"),
     )
     # The operator's reference: a retried callback does not store the reply twice.
-    ref = models.CharField(max_length=80, unique=True)
+    ref = models.CharField(max_length=80, unique=True, verbose_name=_("reference"))
 
     class Meta:
         ordering = ["-id"]
@@ -355,7 +398,9 @@ class IncomingMessage(models.Model):
 class MessageTemplate(models.Model):
     """A saved text (« Modèle ») picked in the send form."""
 
-    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="templates")
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="templates", verbose_name=_("account")
+    )
     name = models.CharField(_("name"), max_length=60)
     text = models.TextField(_("message"), max_length=10_000)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -380,12 +425,19 @@ class WebhookSettings(models.Model):
     to the customer; "callbacks" are the operator's inbound reports (messaging.callbacks)."""
 
     account = models.OneToOneField(
-        SmsAccount, on_delete=models.CASCADE, related_name="webhook_settings"
+        SmsAccount,
+        on_delete=models.CASCADE,
+        related_name="webhook_settings",
+        verbose_name=_("account"),
     )
     delivery_url = models.URLField(_("delivery report URL"), blank=True, max_length=500)
     stop_url = models.URLField(_("STOP URL"), blank=True, max_length=500)
     # Kept to sign each POST (HMAC-SHA256); shown to the customer once, when generated.
-    secret = models.CharField(max_length=64)
+    secret = models.CharField(max_length=64, verbose_name=_("secret"))
+
+    class Meta:
+        verbose_name = _("webhook settings")
+        verbose_name_plural = _("webhook settings")
 
     def __str__(self):
         return f"webhooks of {self.account}"
@@ -402,19 +454,23 @@ class WebhookDelivery(models.Model):
         # Still failing 24 hours after the event: given up.
         FAILED = "failed", _("Failed")
 
-    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="+", verbose_name=_("account")
+    )
     kind = models.CharField(_("event"), max_length=10)  # "delivery" | "stop"
-    url = models.URLField(max_length=500)
-    payload = models.JSONField()
+    url = models.URLField(max_length=500, verbose_name=_("URL"))
+    payload = models.JSONField(verbose_name=_("payload"))
     status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
     last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True)
     last_error = models.CharField(_("last error"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["account", "-id"], name="webhook_account_idx"),
@@ -440,11 +496,11 @@ class UnmatchedReport(models.Model):
         REPORT = "report", _("Delivery report")
         REPLY = "reply", _("Reply")
 
-    kind = models.CharField(max_length=8, choices=Kind)
-    operator_id = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(max_length=8, choices=Kind, verbose_name=_("kind"))
+    operator_id = models.CharField(max_length=64, db_index=True, verbose_name=_("operator id"))
     # As received (operator_id, status, part, parts, at, error_code / text).
-    payload = models.JSONField()
-    received_at = models.DateTimeField(db_index=True)
+    payload = models.JSONField(verbose_name=_("payload"))
+    received_at = models.DateTimeField(db_index=True, verbose_name=_("received at"))
 
     class Meta:
         ordering = ["received_at", "id"]
@@ -462,6 +518,10 @@ class SimulatorSubmission(models.Model):
     operator_id = models.CharField(max_length=64)
     accepted_at = models.DateTimeField()
 
+    class Meta:
+        verbose_name = _("simulator submission")
+        verbose_name_plural = _("simulator submissions")
+
     def __str__(self):
         return self.operator_id
 
@@ -472,6 +532,10 @@ class SimulatorEvent(models.Model):
     due_at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=8)  # "report" | "reply"
     payload = models.JSONField()
+
+    class Meta:
+        verbose_name = _("simulator event")
+        verbose_name_plural = _("simulator events")
 
     def __str__(self):
         return f"{self.kind} due {self.due_at}"

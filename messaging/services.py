@@ -12,8 +12,8 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import SmsAccount, SmsUser
 from accounts.selectors import rates_for
@@ -24,6 +24,7 @@ from accounts.services import (
     sms_user_quota_debit,
 )
 from core import recipients as rcpt
+from core.formats import credits_number, credits_plural
 from senders.models import Sender
 
 from . import dispatch, personalize, selectors
@@ -279,14 +280,22 @@ def job_submit(
         except InsufficientCredits:
             transaction.set_rollback(True)
             raise SendError(
-                _("Your credit balance is insufficient: this send needs %(cost)s credits.")
-                % {"cost": number_format(cost, 2)}
+                ngettext(
+                    "Your credit balance is insufficient: this send needs %(cost)s credit.",
+                    "Your credit balance is insufficient: this send needs %(cost)s credits.",
+                    credits_plural(cost),
+                )
+                % {"cost": credits_number(cost)}
             ) from None
         if sms_user is not None and not sms_user_quota_debit(user=sms_user, amount=cost):
             transaction.set_rollback(True)
             raise SendError(
-                _("The quota of this SMS user is insufficient: this send needs %(cost)s credits.")
-                % {"cost": number_format(cost, 2)}
+                ngettext(
+                    "The quota of this SMS user is insufficient: this send needs %(cost)s credit.",
+                    "The quota of this SMS user is insufficient: this send needs %(cost)s credits.",
+                    credits_plural(cost),
+                )
+                % {"cost": credits_number(cost)}
             )
         rows = [
             (r.number, r.region, r.source, p, t, str(rates[r.region] * p), _Q.QUEUED)

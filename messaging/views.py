@@ -4,14 +4,15 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import account_view
 from addressbooks.models import AddressBook, Contact, RecipientList
 from core import recipients
+from core.formats import credits_number, credits_plural
 
 from . import personalize, services, shortlinks, webhooks
 from .characters import describe
@@ -292,8 +293,12 @@ def job_cancel(request: HttpRequest, job_id: int):
     if services.job_cancel(job=job, by=request.user):
         messages.success(
             request,
-            _("The send was cancelled and %(credits)s credits were refunded.")
-            % {"credits": number_format(job.credits, 2)},
+            ngettext(
+                "The send was cancelled and %(credits)s credit was refunded.",
+                "The send was cancelled and %(credits)s credits were refunded.",
+                credits_plural(job.credits),
+            )
+            % {"credits": credits_number(job.credits)},
         )
     else:
         messages.error(request, _("This send can no longer be cancelled: it has already started."))

@@ -48,7 +48,9 @@ class Sender(models.Model):
         NIC = "nic", _("Personal data")
         VIRTUAL = "virtual", _("Virtual number")
 
-    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="senders")
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="senders", verbose_name=_("account")
+    )
     sender = models.CharField(_("sender"), max_length=16)
     type = models.CharField(_("type"), max_length=10, choices=Type, default=Type.ALPHA)
     referer = models.CharField(_("origin"), max_length=10, choices=Referer, default=Referer.CUSTOM)
@@ -59,7 +61,12 @@ class Sender(models.Model):
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
 
     objects = SenderQuerySet.as_manager()
@@ -126,7 +133,9 @@ class SenderDocument(models.Model):
     """A supporting document sent with a sender request. Stored under MEDIA_ROOT, which is
     never served: staff download it through the admin (senders.admin)."""
 
-    sender = models.ForeignKey(Sender, on_delete=models.CASCADE, related_name="documents")
+    sender = models.ForeignKey(
+        Sender, on_delete=models.CASCADE, related_name="documents", verbose_name=_("sender")
+    )
     # Empty while a document declared through the API waits for its content (PUT to the URL
     # named by upload_token; the content is checked as the panel's uploads are).
     file = models.FileField(_("file"), upload_to=document_path, max_length=200, blank=True)
@@ -163,7 +172,9 @@ class Domain(models.Model):
     """A domain name the customer declares; its name without the extension, when it is
     11 characters or fewer, can be added as a sender validated at once."""
 
-    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="domains")
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.CASCADE, related_name="domains", verbose_name=_("account")
+    )
     name = models.CharField(_("domain name"), max_length=253)
     created_at = models.DateTimeField(_("added"), auto_now_add=True)
 

@@ -299,3 +299,18 @@ def test_the_rates_changelist_lists_france_at_one(staff_client):
     content = response.content.decode()
     assert "France" in content
     assert 'value="1.00"' in content
+
+
+def test_the_admin_speaks_french_everywhere(staff_client, account, owner):
+    from tests.senders.factories import SenderFactory
+
+    sender = SenderFactory(account=account)
+    page = staff_client.get(f"/admin/accounts/smsaccount/{account.pk}/change/").content.decode()
+    assert f"→ {account.name} (Propriétaire)" in page
+    assert "(owner)" not in page
+    # The balance and the links to credit it have a label each.
+    assert page.count("Crédits\u00a0:") == 1 and "Opérations sur les crédits" in page
+    page = staff_client.get(f"/admin/senders/sender/{sender.pk}/change/").content.decode()
+    assert "Décidé par" in page and "Decided by" not in page
+    page = staff_client.get("/admin/accounts/creditmovement/").content.decode()
+    assert ">Compte<" in page and ">Account<" not in page

@@ -50,6 +50,13 @@ def test_it_transfers_between_two_accounts_of_the_owner(
     assert ledger_sum(second_account) == balance(second_account)
 
 
+def test_one_credit_transferred_reads_singular(owner_client, account, second_account):
+    response = owner_client.post(
+        url(account), {"target": second_account.pk, "amount": "1"}, follow=True
+    )
+    assert f"1,00 crédit a été transféré vers {second_account.name}." in response.content.decode()
+
+
 def test_it_transfers_the_whole_balance(owner_client, account, second_account):
     owner_client.post(url(account), {"target": second_account.pk, "amount": "100"})
 
@@ -75,7 +82,7 @@ def test_it_refuses_more_than_the_balance(owner_client, account, second_account)
     response = owner_client.post(url(account), {"target": second_account.pk, "amount": "100.01"})
 
     assert response.status_code == 200
-    assert "amount" in response.context["form"].errors
+    assert "Ce compte ne dispose que de 100,00 crédits." in response.content.decode()
     assert balance(account) == Decimal("100.00")
     assert balance(second_account) == Decimal("20.00")
     assert not transfers().exists()

@@ -323,6 +323,18 @@ class TestPlannedSends:
 
         assert "2,00 crédits ont été remboursés" in text(response)
 
+    def test_one_credit_refunded_is_singular_in_both_languages(self, owner_client, account):
+        for language, expected in (("fr", "1,00 crédit a été remboursé"),
+                                   ("en", "1.00 credit was refunded")):  # fmt: skip
+            owner_client.cookies["django_language"] = language
+            owner_client.post(compose_url(account), send_data(when="later", scheduled_at=later()))
+            job = SmsJob.objects.filter(status=SmsJob.Status.SCHEDULED).get()
+            assert job.credits == Decimal("1.00")
+
+            response = owner_client.post(cancel_url(job), follow=True)
+
+            assert expected in text(response)
+
     def test_cancelling_twice_refunds_once(self, owner_client, account):
         owner_client.post(compose_url(account), send_data(when="later", scheduled_at=later()))
         job = SmsJob.objects.get()
