@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.access import account_view
 from core.csv_export import export_stamp, stream_csv
@@ -47,24 +48,19 @@ def list_index(request: HttpRequest):
             form.add_error(None, _("The maximum number of lists has been reached."))
             status = 400
         elif form.is_valid():
+            # The file is read by a worker (a big one takes a while); the list's page shows
+            # how far it got. What its first lines refuse is said here at once.
             upload = form.cleaned_data["file"]
             try:
-                rlist = lists.list_create(
-                    account=account,
-                    description=form.cleaned_data["description"],
-                    binary=upload.file,
+                lists.check_file_start(upload.file)
+                rlist = lists.list_upload(
+                    account=account, description=form.cleaned_data["description"], upload=upload
                 )
             except lists.ListError as error:
-                form.add_error("file" if not isinstance(error, lists.ListFull) else None,
-                               str(error))  # fmt: skip
+                form.add_error(None, str(error))
             except parsers.ImportFileError as error:
                 form.add_error("file", lists.file_error_message(error.code, error.line))
             else:
-                messages.success(
-                    request,
-                    _("The list %(name)s was created with %(count)s contact(s).")
-                    % {"name": rlist.description, "count": rlist.records},
-                )
                 return redirect("addressbooks:list_detail", account.name, rlist.slot)
             status = 400
         else:
@@ -94,17 +90,37 @@ def list_detail(request: HttpRequest, slot: int):
     if report.get("kind") == "import":
         for error in errors:
             error["message"] = lists.line_error_message(error["line"], error["reason"])
+    failure = ""
+    if rlist.status == RecipientList.Status.ERROR:
+        failure = lists.import_failure_message(report)
     return render(
         request,
         "addressbooks/list_detail.html",
         {
             "account": account,
             "rlist": rlist,
-            "numbers": lists.first_numbers(rlist, 10),
+            "numbers": lists.first_numbers(rlist, 10) if not rlist.running else [],
             "report": report,
             "errors": errors,
+            "failure": failure,
             "tab": TAB,
         },
+    )
+
+
+@account_view
+def list_status(request: HttpRequest, slot: int):
+    """The upload's progress, polled by the list's page; once read, the page reloads."""
+    account = request.account
+    rlist = _list_for(request, slot)
+    if not request.htmx:
+        return redirect("addressbooks:list_detail", account.name, rlist.slot)
+    if not rlist.running:
+        return HttpResponseClientRefresh()
+    return render(
+        request,
+        "addressbooks/list_detail.html#list_progress",
+        {"account": account, "rlist": rlist, "tab": TAB},
     )
 
 

@@ -146,6 +146,16 @@ class RecipientList(models.Model):
     MAX_SLOTS = 9
     MAX_ERRORS_KEPT = 100
 
+    class Status(models.TextChoices):
+        # Uploaded in the panel, its file waiting for a worker (the slot is taken).
+        TODO = "todo", _("Waiting")
+        # A worker reads the file; lines_read and progress follow it.
+        DOING = "doing", _("Reading the file")
+        # Ready to send to (the API's lists are created in this state).
+        DONE = "done", _("Ready")
+        # The file could not make a list; report says why. Nothing was stored.
+        ERROR = "error", _("Failed")
+
     account = models.ForeignKey(
         SmsAccount,
         on_delete=models.CASCADE,
@@ -159,6 +169,16 @@ class RecipientList(models.Model):
     records = models.PositiveIntegerField(_("contacts"), default=0)  # kept by the services
     # The last import or cleaning: {"kind", "rejected", "duplicates", "invalid", "errors": […]}.
     report = models.JSONField(default=dict, blank=True, verbose_name=_("report"))
+    # A panel upload is read in the background (lists.list_import_run), as contact imports are.
+    status = models.CharField(
+        _("status"), max_length=5, choices=Status.choices, default=Status.DONE
+    )
+    file = models.FileField(_("file"), upload_to="recipient-lists/%Y/%m/", blank=True)
+    original_name = models.CharField(_("original name"), max_length=255, blank=True)
+    lines_read = models.PositiveIntegerField(_("lines read"), default=0)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    # Touched with each progress update: a list being read that stops beating lost its worker.
+    heartbeat_at = models.DateTimeField(_("heartbeat at"), null=True, blank=True)
 
     class Meta:
         ordering = ["slot"]
@@ -173,6 +193,10 @@ class RecipientList(models.Model):
 
     def __str__(self):
         return self.description
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.TODO, self.Status.DOING)
 
 
 class RecipientListNumber(models.Model):

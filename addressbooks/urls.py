@@ -26,6 +26,7 @@ L = "sms/<str:service>/lists/"
 urlpatterns += [
     path(L, list_views.list_index, name="lists"),
     path(L + "<int:slot>/", list_views.list_detail, name="list_detail"),
+    path(L + "<int:slot>/status/", list_views.list_status, name="list_status"),
     path(L + "<int:slot>/export/", list_views.list_export, name="list_export"),
     path(L + "<int:slot>/clean/", list_views.list_clean, name="list_clean"),
     path(L + "<int:slot>/delete/", list_views.list_delete, name="list_delete"),

@@ -137,9 +137,9 @@ class SendForm(ComposeForm):
         self.fields["sender"].choices = sender_choices(account)
         self.fields["sender"].initial = SHORT_NUMBER
         self.fields["books"].queryset = AddressBook.objects.filter(account=account)
-        self.fields["lists"].queryset = RecipientList.objects.filter(account=account).order_by(
-            "slot"
-        )
+        self.fields["lists"].queryset = RecipientList.objects.filter(
+            account=account, status=RecipientList.Status.DONE  # not while its file is read
+        ).order_by("slot")
 
     def clean_sender(self):
         value = self.cleaned_data["sender"]

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 
 from addressbooks import lists
@@ -17,12 +18,43 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
+def read_at_once(monkeypatch):
+    """The upload's task runs as soon as it is queued (after commit); `read_at_once.off()`
+    only records it, as a busy worker would."""
+    from addressbooks import tasks
+
+    queued = []
+
+    class Runner:
+        run = True
+
+        def off(self):
+            self.run = False
+            return queued
+
+    runner = Runner()
+
+    def delay(list_id):
+        queued.append(list_id)
+        if runner.run:
+            lists.list_import_run(list_id)
+
+    monkeypatch.setattr(tasks.recipient_list_import, "delay", delay)
+    return runner
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
 def _english(settings):
     """The assertions read the English source strings (the French catalog comes later)."""
     settings.LANGUAGE_CODE = "en"
 
 
-LIST_PAGES = ("list_detail", "list_export", "list_clean", "list_delete")
+LIST_PAGES = ("list_detail", "list_status", "list_export", "list_clean", "list_delete")
 
 
 def url(name, *args):
@@ -34,9 +66,10 @@ def upload(content: bytes, name="contacts.csv"):
 
 
 def create(client, account, content: bytes, name="contacts.csv", description="Clients"):
-    return client.post(
-        url("lists", account.name), {"description": description, "file": upload(content, name)}
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(
+            url("lists", account.name), {"description": description, "file": upload(content, name)}
+        )
 
 
 def stored(rlist):
@@ -129,9 +162,16 @@ def test_invalid_lines_are_left_out_and_named(owner_client, account):
 def test_a_file_without_any_valid_line_is_refused_with_its_first_line(owner_client, account):
     response = create(owner_client, account, b"number\n\nbad\n+331\n")
 
-    assert response.status_code == 400
-    assert "Your file contains a recipient error on line 3" in response.content.decode()
-    assert not RecipientList.objects.exists()
+    # Read in the background: the list's page says why the file made no list.
+    assert response.status_code == 302
+    rlist = RecipientList.objects.get(account=account)
+    assert rlist.status == RecipientList.Status.ERROR and stored(rlist) == []
+    page = owner_client.get(response["Location"]).content.decode()
+    assert "The file contacts.csv made no list:" in page
+    assert "Your file contains a recipient error on line 3" in page
+    index = owner_client.get(url("lists", account.name)).content.decode()
+    assert 'data-testid="list-status">Failed<' in index
+    assert not rlist.file  # the upload is not kept
 
 
 @pytest.mark.parametrize(
@@ -263,6 +303,84 @@ def test_a_big_list(account, settings):
 
     assert rlist.records == 100_000
     assert sum(1 for _ in lists.list_numbers(rlist)) == 100_000
+
+
+# --- panel uploads are read in the background --------------------------------------------
+
+
+def test_an_upload_is_read_by_a_worker_while_the_page_shows_progress(
+    owner_client, account, read_at_once
+):
+    queued = read_at_once.off()
+    response = create(owner_client, account, b"number\n+33612345678\n+33612345679\n")
+
+    rlist = RecipientList.objects.get(account=account)
+    assert queued == [rlist.pk] and rlist.status == RecipientList.Status.TODO
+    assert response["Location"] == url("list_detail", account.name, rlist.slot)
+    page = owner_client.get(response["Location"]).content.decode()
+    assert 'data-testid="list-progress"' in page and 'hx-trigger="every 1s"' in page
+    assert "Waiting for a worker to start" in page
+    index = owner_client.get(url("lists", account.name)).content.decode()
+    assert 'data-testid="list-status">Waiting<' in index
+    # The send form does not offer a list still being read.
+    compose = owner_client.get(reverse("messaging:compose", args=[account.name])).content
+    assert b'name="lists"' not in compose
+    status = url("list_status", account.name, rlist.slot)
+    polled = owner_client.get(status, HTTP_HX_REQUEST="true")
+    assert polled.status_code == 200 and b'data-testid="list-progress"' in polled.content
+
+    lists.list_import_run(rlist.pk)
+
+    polled = owner_client.get(status, HTTP_HX_REQUEST="true")
+    assert polled["HX-Refresh"] == "true"
+    rlist.refresh_from_db()
+    assert (rlist.status, rlist.records, rlist.lines_read, rlist.progress) == ("done", 2, 2, 100)
+    page = owner_client.get(response["Location"]).content.decode()
+    assert 'data-testid="list-progress"' not in page and "+33612345679" in page
+    assert b'name="lists"' in owner_client.get(reverse("messaging:compose", args=[account.name])).content
+    assert lists.list_import_run(rlist.pk).records == 2  # a second task changes nothing
+    assert stored(rlist) == ["+33612345678", "+33612345679"]
+
+
+def test_reading_reports_progress_as_it_goes(account, monkeypatch):
+    monkeypatch.setattr(lists, "PROGRESS_EVERY", 2)
+    seen = []
+    lists.read_file(upload(b"number\n" + b"+33612345678\n" * 5), "FR", seen.append)
+    assert seen == [2, 4]
+
+
+def test_a_list_deleted_while_read_stays_deleted(owner_client, account, read_at_once):
+    read_at_once.off()
+    create(owner_client, account, b"number\n+33612345678\n")
+    rlist = RecipientList.objects.get(account=account)
+    name = rlist.file.name
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        owner_client.post(url("list_delete", account.name, rlist.slot))
+
+    assert lists.list_import_run(rlist.pk) is None
+    assert not RecipientList.objects.exists() and not RecipientListNumber.objects.exists()
+    assert not rlist.file.storage.exists(name)
+
+
+def test_lost_uploads_are_queued_again(owner_client, account, read_at_once):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    queued = read_at_once.off()
+    create(owner_client, account, b"number\n+33612345678\n")
+    rlist = RecipientList.objects.get(account=account)
+    later = timezone.now() + timedelta(minutes=3)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert lists.lists_recover_stale(now=later) == [rlist.pk]
+    assert queued == [rlist.pk, rlist.pk]
+    RecipientList.objects.filter(pk=rlist.pk).update(status="doing", heartbeat_at=later)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert lists.lists_recover_stale(now=later + timedelta(minutes=5)) == []
+        assert lists.lists_recover_stale(now=later + timedelta(minutes=11)) == [rlist.pk]
+    lists.list_import_run(rlist.pk)
+    assert RecipientList.objects.get(pk=rlist.pk).records == 1
 
 
 # --- ownership --------------------------------------------------------------------------------
