@@ -9,7 +9,14 @@ from core.admin import ReadOnlyModelAdmin
 
 from . import services
 from .forms import StaffCreditForm
-from .models import CreditMovement, DestinationRate, Membership, SmsAccount, User
+from .models import (
+    CreditMovement,
+    CreditOrder,
+    DestinationRate,
+    Membership,
+    SmsAccount,
+    User,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -159,3 +166,39 @@ class DestinationRateAdmin(admin.ModelAdmin):
     list_editable = ["credits_per_segment"]
     search_fields = ["name", "country"]
     ordering = ["name"]
+
+
+@admin.register(CreditOrder)
+class CreditOrderAdmin(admin.ModelAdmin):
+    """Customers' orders of credit packs: confirming one credits the account (once)."""
+
+    list_display = ["id", "created_at", "account", "quantity", "total", "status", "decided_by"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["account__name", "created_by__email"]
+    list_select_related = ["account", "decided_by"]
+    readonly_fields = [f.name for f in CreditOrder._meta.fields]
+    actions = ["confirm", "cancel"]
+
+    @admin.display(description=_("total (€, excl. tax)"))
+    def total(self, obj):
+        return obj.total
+
+    def has_add_permission(self, request):
+        return False  # customers place orders; staff confirm or cancel them
+
+    @admin.action(description=_("Confirm the selected orders (adds their credits)"))
+    def confirm(self, request, queryset):
+        done = [pk for pk in queryset.values_list("pk", flat=True)
+                if services.order_confirm(order_id=pk, by=request.user)]  # fmt: skip
+        self.message_user(
+            request, _("%(n)s order(s) confirmed and credited.") % {"n": len(done)},
+            messages.SUCCESS,
+        )  # fmt: skip
+
+    @admin.action(description=_("Cancel the selected orders"))
+    def cancel(self, request, queryset):
+        done = [pk for pk in queryset.values_list("pk", flat=True)
+                if services.order_cancel(order_id=pk, by=request.user)]  # fmt: skip
+        self.message_user(
+            request, _("%(n)s order(s) cancelled.") % {"n": len(done)}, messages.SUCCESS
+        )

@@ -173,3 +173,17 @@ class StaffCreditForm(forms.Form):
             elif amount < 0 and cleaned.get("kind") == "order":
                 self.add_error("amount", _("An order cannot be negative."))
         return cleaned
+
+
+def _pack_choices():
+    from .pricing import PACKS
+
+    return [(str(size), size) for size in sorted(PACKS)]
+
+
+class OrderForm(forms.Form):
+    """«Recharger»: one of the credit packs (accounts.pricing)."""
+
+    quantity = forms.TypedChoiceField(
+        label=_("Credit pack"), choices=_pack_choices, coerce=int, widget=forms.RadioSelect
+    )

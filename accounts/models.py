@@ -307,3 +307,61 @@ class SmsUser(models.Model):
 
     def __str__(self):
         return f"{self.login} ({self.account})"
+
+
+class CreditOrder(models.Model):
+    """A customer's order of a credit pack («Recharger»). smspanel takes no payment: staff
+    confirm the order in the admin once it is paid, which credits the account with one ledger
+    movement whose key names the order (so it can never be credited twice)."""
+
+    class Status(models.TextChoices):
+        # Placed by the customer, waiting for staff (payment arranged outside smspanel).
+        PENDING = "pending", _("Waiting for confirmation")
+        # Confirmed by staff: its credits are on the account (ledger key "order:<id>").
+        CONFIRMED = "confirmed", _("Confirmed, credits added")
+        # Cancelled by staff: nothing was credited.
+        CANCELLED = "cancelled", _("Cancelled by our team")
+
+    account = models.ForeignKey(
+        SmsAccount, on_delete=models.PROTECT, related_name="orders", verbose_name=_("account")
+    )
+    quantity = models.PositiveIntegerField(_("credits"))
+    # Euros per credit when ordered (accounts.pricing), excluding tax.
+    unit_price = models.DecimalField(_("price per credit (€)"), max_digits=8, decimal_places=4)
+    status = models.CharField(
+        _("status"), max_length=9, choices=Status.choices, default=Status.PENDING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("ordered by"),
+    )
+    created_at = models.DateTimeField(_("ordered at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("credit order")
+        verbose_name_plural = _("credit orders")
+
+    def __str__(self):
+        return f"#{self.pk} {self.account} {self.quantity}"
+
+    @property
+    def total(self) -> Decimal:
+        """Euros excluding tax."""
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+
+    @property
+    def ledger_key(self) -> str:
+        return f"order:{self.pk}"

@@ -53,6 +53,7 @@ NAVIGATION: tuple[Link | Group, ...] = (
             Link("settings", _("Account settings"), "accounts:settings"),
             Link("webhooks", _("Callbacks"), "messaging:webhooks"),
             Link("credits", _("Credits"), "accounts:ledger"),
+            Link("order", _("Buy credits"), "accounts:order"),
         ),
     ),
 )

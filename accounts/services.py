@@ -9,10 +9,10 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import CreditMovement, Membership, SmsAccount, SmsUser
+from .models import CreditMovement, CreditOrder, Membership, SmsAccount, SmsUser
 
 CENT = Decimal("0.01")
 
@@ -262,3 +262,46 @@ def _quota_alert(user_id: int) -> None:
             [user.alert_email],
             fail_silently=True,
         )
+
+
+# --- credit orders («Recharger»): placed by the customer, confirmed by staff ------------------
+
+
+def order_create(*, account: SmsAccount, quantity: int, by) -> CreditOrder:
+    """A pending order of `quantity` credits at the pack's price; nothing is credited yet."""
+    from .pricing import PACKS, credit_price
+
+    if quantity not in PACKS:
+        raise ValueError(f"No pack of {quantity} credits")
+    return CreditOrder.objects.create(
+        account=account, quantity=quantity, unit_price=credit_price(quantity), created_by=by
+    )
+
+
+def order_confirm(*, order_id: int, by) -> bool:
+    """Credit the account with a pending order's credits (the order's own ledger key) and mark
+    it confirmed. False, changing nothing, when it is not pending any more."""
+    with transaction.atomic():
+        order = CreditOrder.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.status != CreditOrder.Status.PENDING:
+            return False
+        credits_add(
+            account=order.account,
+            amount=order.quantity,
+            kind=CreditMovement.Kind.ORDER,
+            key=order.ledger_key,
+            reason=_("Order #%(id)s") % {"id": order.pk},
+            by=by,
+        )
+        order.status = CreditOrder.Status.CONFIRMED
+        order.decided_by, order.decided_at = by, timezone.now()
+        order.save(update_fields=["status", "decided_by", "decided_at"])
+    return True
+
+
+def order_cancel(*, order_id: int, by) -> bool:
+    """Cancel a pending order (nothing was credited). False when it is not pending."""
+    updated = CreditOrder.objects.filter(pk=order_id, status=CreditOrder.Status.PENDING).update(
+        status=CreditOrder.Status.CANCELLED, decided_by=by, decided_at=timezone.now()
+    )
+    return bool(updated)

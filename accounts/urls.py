@@ -51,5 +51,6 @@ urlpatterns = [
     path("sms/new/", views.account_create, name="account_create"),
     path("sms/<str:service>/credits/", views.ledger, name="ledger"),
     path("sms/<str:service>/credits/transfer/", views.transfer, name="transfer"),
+    path("sms/<str:service>/credits/order/", views.order, name="order"),
     path("sms/<str:service>/settings/", views.account_settings, name="settings"),
 ]

@@ -14,8 +14,8 @@ from core.formats import credits_number, credits_plural
 
 from . import services
 from .access import account_view
-from .forms import AccountSettingsForm, SignupForm, TransferForm
-from .models import CreditMovement, Membership, SmsAccount
+from .forms import AccountSettingsForm, OrderForm, SignupForm, TransferForm
+from .models import CreditMovement, CreditOrder, Membership, SmsAccount
 
 
 @login_required
@@ -134,4 +134,42 @@ def account_settings(request: HttpRequest):
         request,
         "accounts/settings.html",
         {"account": account, "form": form, "is_owner": is_owner, "tab": "settings"},
+    )
+
+
+@account_view
+@require_http_methods(["GET", "POST"])
+def order(request: HttpRequest):
+    """«Recharger»: an owner orders a credit pack; staff confirm it in the admin, which adds
+    the credits. The account's orders and their state are listed below the form."""
+    from .pricing import CURRENCY, pack_ranges
+
+    account = request.account
+    is_owner = request.membership.role == Membership.Role.OWNER
+    form = OrderForm(request.POST or None)
+    if request.method == "POST" and is_owner and form.is_valid():
+        placed = services.order_create(
+            account=account, quantity=form.cleaned_data["quantity"], by=request.user
+        )
+        messages.success(
+            request,
+            _(
+                "Your order #%(id)s of %(credits)s credits was placed. The credits are added "
+                "as soon as our team confirms it."
+            )
+            % {"id": placed.pk, "credits": placed.quantity},
+        )
+        return redirect("accounts:order", account.name)
+    return render(
+        request,
+        "accounts/order.html",
+        {
+            "account": account,
+            "form": form,
+            "is_owner": is_owner,
+            "packs": pack_ranges(),
+            "currency": CURRENCY,
+            "orders": CreditOrder.objects.filter(account=account)[:50],
+            "tab": "order",
+        },
     )

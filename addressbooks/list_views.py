@@ -83,8 +83,11 @@ def list_index(request: HttpRequest):
 
 @account_view
 def list_detail(request: HttpRequest, slot: int):
+    return _detail(request, _list_for(request, slot))
+
+
+def _detail(request: HttpRequest, rlist: RecipientList):
     account = request.account
-    rlist = _list_for(request, slot)
     report = dict(rlist.report or {})
     errors = _reasons(report.get("errors", []))
     if report.get("kind") == "import":
@@ -114,7 +117,7 @@ def list_status(request: HttpRequest, slot: int):
     account = request.account
     rlist = _list_for(request, slot)
     if not request.htmx:
-        return redirect("addressbooks:list_detail", account.name, rlist.slot)
+        return _detail(request, rlist)  # the page itself, without JavaScript
     if not rlist.running:
         return HttpResponseClientRefresh()
     return render(

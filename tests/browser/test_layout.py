@@ -111,6 +111,7 @@ def pages(account, book):
         "webhooks": base + "webhooks/",
         "api": base + "api/",
         "settings": base + "settings/",
+        "order": base + "credits/order/",
     }
 
 
