@@ -48,33 +48,21 @@ class SmsJob(models.Model):
         SmsAccount, on_delete=models.CASCADE, related_name="jobs", verbose_name=_("account")
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("created by"),
+    )  # fmt: skip
     # Null for the short number, or once the sender was deleted (sender_label and
     # reply_allowed keep what the job was sent with; deleting a sender that pending or
     # planned jobs use is refused by senders.services).
     sender = models.ForeignKey(
-        Sender,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="jobs",
+        Sender, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs",
         verbose_name=_("sender"),
-    )
+    )  # fmt: skip
     # The SMS user who sent it (API users/{login}/jobs, http2sms); null for the account's own.
     sms_user = models.ForeignKey(
-        SmsUser,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="jobs",
+        SmsUser, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs",
         verbose_name=_("SMS user"),
-    )
+    )  # fmt: skip
     # The sender shown to recipients; empty for the short number that allows replies.
     sender_label = models.CharField(_("sender"), max_length=16, blank=True)
     # Sent from the short number or a virtual number: recipients can answer.
@@ -192,19 +180,13 @@ class OutgoingMessage(models.Model):
     # No index of their own: the indexes below start with job_id or account_id and serve those
     # lookups; each index more is one more entry written per claim and per record.
     job = models.ForeignKey(
-        SmsJob,
-        on_delete=models.CASCADE,
-        related_name="messages",
-        db_index=False,
+        SmsJob, on_delete=models.CASCADE, related_name="messages", db_index=False,
         verbose_name=_("send"),
-    )
+    )  # fmt: skip
     account = models.ForeignKey(
-        SmsAccount,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
+        SmsAccount, on_delete=models.CASCADE, related_name="+", db_index=False,
         verbose_name=_("account"),
-    )
+    )  # fmt: skip
     receiver = models.CharField(_("recipient"), max_length=16)
     country = models.CharField(_("country"), max_length=2)
     # Where the recipient came from: "typed", "book:<id>", "list:<slot>".
@@ -308,12 +290,9 @@ class MessageEvent(models.Model):
         REFUND = "refund", _("Refund")
 
     message = models.ForeignKey(
-        OutgoingMessage,
-        on_delete=models.CASCADE,
-        related_name="events",
-        db_index=False,
+        OutgoingMessage, on_delete=models.CASCADE, related_name="events", db_index=False,
         verbose_name=_("message"),
-    )
+    )  # fmt: skip
     at = models.DateTimeField(verbose_name=_("at"))
     kind = models.CharField(max_length=8, choices=Kind, verbose_name=_("kind"))
     # The report's status ("delivered", "buffered"…) or the state refunded ("failed"…).
@@ -344,13 +323,9 @@ class StopListEntry(models.Model):
     number = models.CharField(_("number"), max_length=16)
     created_at = models.DateTimeField(_("date"), auto_now_add=True)
     outgoing = models.ForeignKey(
-        OutgoingMessage,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
+        OutgoingMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("outgoing message"),
-    )
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-created_at"]
@@ -375,13 +350,9 @@ class IncomingMessage(models.Model):
     received_at = models.DateTimeField(_("received"))
     tag = models.CharField(_("tag"), max_length=64, blank=True)
     outgoing = models.ForeignKey(
-        OutgoingMessage,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="replies",
+        OutgoingMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="replies",
         verbose_name=_("in reply to"),
-    )
+    )  # fmt: skip
     # The operator's reference: a retried callback does not store the reply twice.
     ref = models.CharField(max_length=80, unique=True, verbose_name=_("reference"))
 
@@ -425,11 +396,9 @@ class WebhookSettings(models.Model):
     to the customer; "callbacks" are the operator's inbound reports (messaging.callbacks)."""
 
     account = models.OneToOneField(
-        SmsAccount,
-        on_delete=models.CASCADE,
-        related_name="webhook_settings",
+        SmsAccount, on_delete=models.CASCADE, related_name="webhook_settings",
         verbose_name=_("account"),
-    )
+    )  # fmt: skip
     delivery_url = models.URLField(_("delivery report URL"), blank=True, max_length=500)
     stop_url = models.URLField(_("STOP URL"), blank=True, max_length=500)
     # Kept to sign each POST (HMAC-SHA256); shown to the customer once, when generated.

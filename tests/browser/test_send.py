@@ -60,7 +60,7 @@ def test_plan_then_cancel_refunds(page, live_server, owner, account, eager_celer
     page.get_by_role("link", name="Envois planifiés").click()
     expect(page.locator("table")).to_contain_text("Rappel : rendez-vous jeudi.")
     page.get_by_role("button", name="Annuler").click()
-    expect(page.locator(".alert-success")).to_contain_text("remboursés")
+    expect(page.locator(".alert-success")).to_contain_text("1,00 crédit a été remboursé.")
     expect(page.locator("#credits-left")).to_have_text("100,00")
     job.refresh_from_db()
     assert job.status == "cancelled"

@@ -109,6 +109,8 @@ def test_smart_replace_button_replaces_typographic_characters(page, live_server,
     page.locator("#id_message").dispatch_event("input")
     expect(page.get_by_test_id("encoding")).to_contain_text("Unicode")
     expect(page.get_by_test_id("segments")).to_have_text("2")
+    # Both typing events' counter requests answered: a late one cannot undo the replacement.
+    page.wait_for_load_state("networkidle")
     page.get_by_role("button", name="Remplacer").click()
     expect(page.get_by_test_id("encoding")).to_contain_text("7 bits")
     expect(page.get_by_test_id("segments")).to_have_text("1")
