@@ -28,7 +28,7 @@ from accounts.services import credits_refund
 from addressbooks.models import AddressBook, Contact, RecipientList
 from core import recipients as rcpt
 
-from . import dispatch, personalize, selectors, services, shortlinks, tasks
+from . import dispatch, personalize, selectors, services, shortlinks, tasks, totals
 from .campaign_stats import variant_figures
 from .forms import INVALID_REASONS
 from .ledger import job_reason
@@ -450,24 +450,23 @@ def _cancel_rows(job: SmsJob, now: datetime, chunk: int = 5000) -> Decimal:
         rows = list(
             OutgoingMessage.objects.filter(job=job, status=_Q.QUEUED)
             .order_by("id")
-            .values_list("id", "credits")[:chunk]
+            .values_list("id", "credits", "account_id", "created_at")[:chunk]
         )
         if not rows:
             return total
-        OutgoingMessage.objects.filter(pk__in=[pk for pk, _c in rows]).update(
-            status=_Q.CANCELLED
-        )
+        OutgoingMessage.objects.filter(pk__in=[r[0] for r in rows]).update(status=_Q.CANCELLED)
+        totals.add((account, at, _Q.CANCELLED, 1, c) for _pk, c, account, at in rows)
         MessageEvent.objects.bulk_create(
             [
                 MessageEvent(
                     message_id=pk, at=now, kind=MessageEvent.Kind.REFUND,
                     status=_Q.CANCELLED, credits=credits,
                 )  # fmt: skip
-                for pk, credits in rows
+                for pk, credits, _account, _at in rows
             ],
             batch_size=1000,
         )
-        total += sum((c for _pk, c in rows), Decimal("0"))
+        total += sum((r[1] for r in rows), Decimal("0"))
 
 
 def campaign_rename(campaign: Campaign, name: str) -> None:

@@ -29,6 +29,7 @@ import logging
 import random
 import time
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -38,7 +39,7 @@ from django.utils import timezone
 
 from core import bulk
 
-from . import reports, routing, tasks
+from . import reports, routing, tasks, totals
 from .encoding import STOP_CLAUSE
 from .ledger import db_datetime, messages_fail
 from .models import MessageEvent, OutgoingMessage, PendingRecipients, SmsJob, UnmatchedReport
@@ -279,6 +280,7 @@ def results_record(results: list[SubmitResult], *, attempts: dict[int, int]) -> 
             constants={"status": _Q.SUBMITTED, "error_code": "", "next_attempt_at": None},
             only_if=mine,
         )
+        totals.add_submitted(ids=[a[2] for a in accepted], submitted_at=db_now)
         bulk.update(
             OutgoingMessage,
             fields=("next_attempt_at", "error_code"),
@@ -346,6 +348,10 @@ def messages_insert(
         "",
         db_datetime(due) if due else None,
     )
+    # The dashboard's totals: one statement for the chunk (rows end with credits, status;
+    # rows written already claimed count as queued, the state they entered).
+    created = now or job.created_at
+    totals.add((job.account_id, created, row[-1], 1, Decimal(row[-2])) for row in rows)
     if not claimed:
         bulk.insert(OutgoingMessage, fields=_INSERT_FIELDS, rows=[head + row for row in rows])
         return None

@@ -14,6 +14,7 @@ from accounts.models import SmsAccount
 from accounts.services import credits_refund
 from core import bulk
 
+from . import totals
 from .models import MessageEvent, OutgoingMessage, SmsJob
 
 
@@ -58,7 +59,7 @@ def messages_fail(
         rows = list(
             OutgoingMessage.objects.select_for_update()
             .filter(id__in=list(codes), status__in=from_statuses)
-            .values_list("id", "job_id", "account_id", "credits", "attempts")
+            .values_list("id", "job_id", "account_id", "credits", "attempts", "created_at")
         )
         if claims is not None:
             rows = [r for r in rows if claims.get(r[0]) == r[4]]
@@ -75,11 +76,15 @@ def messages_fail(
             fields=("message", "at", "kind", "status", "error_code", "credits"),
             rows=[
                 (pk, now, MessageEvent.Kind.REFUND, status, codes[pk][:32], str(credits))
-                for pk, _job, _account, credits, _claim in rows
+                for pk, _job, _account, credits, _claim, _created in rows
             ],
         )
+        totals.add(
+            (account, created, status, 1, credits)
+            for _pk, _job, account, credits, _claim, created in rows
+        )
         by_job: dict[tuple[int, int], Decimal] = {}
-        for _pk, job_id, account_id, credits, _claim in rows:
+        for _pk, job_id, account_id, credits, _claim, _created in rows:
             by_job[(job_id, account_id)] = by_job.get((job_id, account_id), Decimal("0")) + credits
         reasons = jobs_reasons({job_id for job_id, _a in by_job})
         for (job_id, account_id), amount in by_job.items():

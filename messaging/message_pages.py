@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import account_view
@@ -53,7 +53,12 @@ def _report_title(event: MessageEvent) -> str:
 def timeline(message: OutgoingMessage) -> list[Step]:
     """The message's steps in time order (three queries: events, failovers, replies)."""
     steps = [
-        Step(message.created_at, "created", _("Created"), _("Send #%(n)s") % {"n": message.job_id})
+        Step(
+            message.created_at,
+            "created",
+            pgettext("timeline", "Created"),
+            _("Send #%(n)s") % {"n": message.job_id},
+        )
     ]
     if message.submitted_at:
         detail = _("Operator id: %(id)s") % {"id": message.operator_id}

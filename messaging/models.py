@@ -12,6 +12,7 @@ from .encoding import STOP_CLAUSE
 
 # Django finds an app's models through its models module.
 from .route_models import Route, RouteCountry, RouteFailover, SmppOutbox, SmppPart  # noqa: F401
+from .total_models import MessageTotal  # noqa: F401
 
 
 class SmsJobQuerySet(models.QuerySet):

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from core import bulk
 
-from . import webhooks
+from . import totals, webhooks
 from .ledger import db_datetime, messages_fail
 from .models import (
     IncomingMessage,
@@ -123,6 +123,18 @@ def delivery_reports_receive(*, reports: list[dict], keep_unmatched: bool = True
             expired.append((pk, (r.get("error_code") or "EXPIRED")[:32]))
     unmatched = operator_ids - known.keys()
     with transaction.atomic():
+        # The messages these reports move, locked (PostgreSQL; SQLite's writers take turns)
+        # so that the dashboard's totals count each move once, duplicates and races aside.
+        moving = {pk for _at, pk in delivered} | {pk for _at, _e, pk in undelivered}
+        moved = list(
+            OutgoingMessage.objects.select_for_update()
+            .filter(id__in=list(moving), status=_Q.SUBMITTED)
+            .values_list("id", "account_id", "created_at", "credits")
+        ) if moving else []  # fmt: skip
+        first = {pk: _Q.DELIVERED for _at, pk in delivered}
+        for _at, _e, pk in undelivered:
+            first.setdefault(pk, _Q.UNDELIVERED)
+        totals.add((a, created, first[pk], 1, credits) for pk, a, created, credits in moved)
         bulk.update(
             OutgoingMessage,
             fields=("delivered_at",),

@@ -27,7 +27,7 @@ from core import recipients as rcpt
 from core.formats import credits_number, credits_plural
 from senders.models import Sender
 
-from . import dispatch, personalize, selectors
+from . import dispatch, personalize, selectors, totals
 from .encoding import SmsCount, count
 from .ledger import job_reason
 from .models import (
@@ -341,8 +341,9 @@ def _texts_and_parts(message: str, recipients: list, *, stop_clause: bool, rende
 def _cancel_messages(messages) -> int:
     """Cancel these (queued) messages, each with its refund on its page. The caller holds the
     job (locked or moved out of `scheduled`), so nothing else changes them meanwhile."""
-    rows = list(messages.values_list("id", "credits"))
-    OutgoingMessage.objects.filter(pk__in=[pk for pk, _c in rows]).update(status=_Q.CANCELLED)
+    rows = list(messages.values_list("id", "credits", "account_id", "created_at"))
+    OutgoingMessage.objects.filter(pk__in=[r[0] for r in rows]).update(status=_Q.CANCELLED)
+    totals.add((account, created, _Q.CANCELLED, 1, credits) for _pk, credits, account, created in rows)
     now = timezone.now()
     MessageEvent.objects.bulk_create(
         [
@@ -353,7 +354,7 @@ def _cancel_messages(messages) -> int:
                 status=_Q.CANCELLED,
                 credits=credits,
             )
-            for pk, credits in rows
+            for pk, credits, _account, _created in rows
         ],
         batch_size=1000,
     )

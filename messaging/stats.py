@@ -1,29 +1,26 @@
 """Dashboard figures of an account: counts for a period and a 30-day chart of sent SMS.
 
-Two aggregate queries, whatever the history's size: the period's figures (conditional
-counts) and the sent messages of the last 30 days grouped by hour. Both read every message
-of their time range, so they are only as fast as the index on (account, created_at) lets
-them be (see bench/history.py).
+Two queries, whatever the history's size, over the hourly totals the sending steps keep
+(MessageTotal, messaging.totals): the period's figures and the sent messages of the last 30
+days. The messages themselves are not read (see bench/history.py).
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import connections
-from django.db.models import Count, DecimalField, Q, Sum, Value
-from django.db.models.functions import Coalesce, Substr, TruncHour
+from django.db.models import Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.dates import PARIS, day_start
 
-from .models import OutgoingMessage
+from .models import MessageTotal, OutgoingMessage
 
 _S = OutgoingMessage.Status
 
-# Left the panel: accepted by the operator, whatever happened next.
+# Left the panel: accepted by the operator, whatever happened next (each entered `submitted`).
 SENT = (_S.SUBMITTED, _S.DELIVERED, _S.UNDELIVERED, _S.EXPIRED)
 FAILED = (_S.FAILED, _S.EXPIRED, _S.UNDELIVERED)
 # Given back to the account (messages_fail, cancellations): not spent. Cancelled messages
@@ -99,47 +96,52 @@ def build_chart(days: list[tuple[date, int]], *, width=600, height=180) -> Chart
 
 
 def period_figures(account, period: str, today: date) -> dict:
-    """Sent, delivered, failed, STOP-listed and credits spent in the period: one query."""
+    """Sent, delivered, failed, STOP-listed, cancelled and credits spent in the period, from
+    the totals kept as messages change state (MessageTotal): one query over a few rows per
+    hour, whatever the number of messages."""
     start = period_start(period, today)
-    in_period = Q(created_at__gte=start) if start else Q()
-    rows = OutgoingMessage.objects.filter(account=account).filter(in_period)
-    return rows.aggregate(
-        sent=Count("id", filter=Q(status__in=SENT)),
-        delivered=Count("id", filter=Q(status=_S.DELIVERED)),
-        failed=Count("id", filter=Q(status__in=FAILED)),
-        stoplisted=Count("id", filter=Q(status=_S.STOPLISTED)),
-        cancelled=Count("id", filter=Q(status=_S.CANCELLED)),
-        credits=Coalesce(
-            Sum("credits", filter=~Q(status__in=REFUNDED)),
-            Value(Decimal("0.00")),
-            output_field=DecimalField(max_digits=14, decimal_places=2),
-        ),
-    )
+    rows = MessageTotal.objects.filter(account=account)
+    if start:
+        rows = rows.filter(hour__gte=start)
+    entered = {
+        status: (n or 0, credits or Decimal("0"))
+        for status, n, credits in rows.values_list("status")
+        .annotate(n=Sum("count"), c=Sum("credits"))
+        .values_list("status", "n", "c")
+        .order_by()
+    }
+
+    def n(*statuses):
+        return sum(entered.get(s, (0, 0))[0] for s in statuses)
+
+    def credits(*statuses):
+        return sum((entered.get(s, (0, Decimal("0")))[1] for s in statuses), Decimal("0"))
+
+    return {
+        "sent": n(_S.SUBMITTED),
+        "delivered": n(_S.DELIVERED),
+        "failed": n(*FAILED),
+        "stoplisted": n(_S.STOPLISTED),
+        "cancelled": n(_S.CANCELLED),
+        # Charged when queued; given back when failed, expired or cancelled.
+        "credits": (credits(_S.QUEUED) - credits(*REFUNDED)).quantize(Decimal("0.01")),
+    }
 
 
 def sent_per_day(account, days: list[date]) -> list[tuple[date, int]]:
-    """SMS sent on each of these consecutive Paris days: one query, grouped by UTC hour.
+    """SMS sent on each of these consecutive Paris days, from the hourly totals: one query.
 
     Paris is a whole number of hours from UTC, so each UTC hour falls in one Paris day.
-    Grouping by hour keeps the per-row work in SQL (no per-row time zone conversion, which
-    SQLite would do in Python) and leaves at most 24 groups a day to add up here.
     """
-    rows = OutgoingMessage.objects.filter(
+    rows = MessageTotal.objects.filter(
         account=account,
-        status__in=SENT,
-        created_at__gte=day_start(days[0]),
-        created_at__lt=day_start(days[-1] + timedelta(days=1)),
-    )
-    if connections[rows.db].vendor == "sqlite":
-        # Stored as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC: the first 13 characters are the hour.
-        hour = Substr("created_at", 1, 13)
-    else:
-        hour = TruncHour("created_at", tzinfo=UTC)
+        status=_S.SUBMITTED,
+        hour__gte=day_start(days[0]),
+        hour__lt=day_start(days[-1] + timedelta(days=1)),
+    ).values_list("hour", "count")
     counts = dict.fromkeys(days, 0)
-    for value, n in rows.annotate(hour=hour).values_list("hour").annotate(n=Count("id")):
-        if isinstance(value, str):
-            value = datetime.strptime(value, "%Y-%m-%d %H").replace(tzinfo=UTC)
-        day = value.astimezone(PARIS).date()
+    for hour, n in rows:
+        day = hour.astimezone(PARIS).date()
         if day in counts:
             counts[day] += n
     return list(counts.items())

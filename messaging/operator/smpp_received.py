@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from .. import dispatch, reports
+from .. import dispatch, reports, totals
 from ..models import (
     MessageEvent,
     OutgoingMessage,
@@ -144,6 +144,11 @@ def delivery_failover(route: Route, message: OutgoingMessage, *, reason: str) ->
         )
         if not moved:
             return False
+        # It will be submitted again: the dashboard's totals take back this submission.
+        account_id, created_at = OutgoingMessage.objects.values_list(
+            "account_id", "created_at"
+        ).get(pk=message.pk)
+        totals.add([(account_id, created_at, _Q.SUBMITTED, -1, 0)])
         SmppOutbox.objects.filter(pk=message.pk).delete()
         RouteFailover.objects.create(message_id=message.pk, from_route=route, reason=reason)
         dispatch.wake_on_commit()  # sent again now, not at the next beat tick
