@@ -276,11 +276,9 @@ class OutgoingMessage(models.Model):
 
 
 class MessageEvent(models.Model):
-    """One step of a message's life that its own row does not keep: a retry (with the
-    operator's error), each part's delivery report, a refund. The message page shows them
-    with the row's own timestamps (created, submitted, report) and the replies.
-
-    Written in bulk by the steps that cause them (one statement per batch)."""
+    """A step of a message's life its row does not keep (a retry with the operator's error,
+    each part's report, a refund), written in bulk by the step that causes it; the message
+    page shows them with the row's own timestamps and the replies."""
 
     class Kind(models.TextChoices):
         # A transient refusal by the operator; the message waits for another attempt.
