@@ -253,8 +253,11 @@ def campaign_prepare(campaign_id: int, *, now: datetime | None = None) -> bool:
     except _LostClaim:
         return False
     campaign.refresh_from_db()
-    if campaign.start_at <= now:
-        campaign_start(campaign, now=now)
+    # The pace counts from when sending starts, after the preparation (minutes for a million
+    # recipients), not from when it began: else the first release would catch up at once.
+    started = max(now, timezone.now())
+    if campaign.start_at <= started:
+        campaign_start(campaign, now=started)
     return True
 
 

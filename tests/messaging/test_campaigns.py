@@ -245,3 +245,19 @@ def test_a_preparation_that_lost_its_claim_is_rolled_back(create, account, monke
     assert campaign.status == C.DRAFT
     assert not SmsJob.objects.filter(campaign=campaign).exists()
     assert ledger_sum(account) == Decimal("100.00")
+
+
+def test_the_pace_counts_from_the_end_of_the_preparation(create, monkeypatch):
+    real = campaigns.services.job_submit
+
+    def slow(**kwargs):  # a preparation of ten minutes
+        job = real(**kwargs)
+        later = timezone.now() + timedelta(minutes=10)
+        monkeypatch.setattr(campaigns.timezone, "now", lambda: later)
+        return job
+
+    monkeypatch.setattr(campaigns.services, "job_submit", slow)
+    campaign = create(numbers(50), pace_kind="minute", pace_value=2)
+    campaigns.tick(now=timezone.now() + timedelta(seconds=31))
+    campaign.refresh_from_db()
+    assert campaign.released == 2  # 30 s at 2 a minute after the start, not ten minutes' worth
