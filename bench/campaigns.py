@@ -38,18 +38,6 @@ import django  # noqa: E402
 django.setup()
 
 
-class InstantOperator:
-    """Accepts everything at once (the pace is what is measured, not the operator)."""
-
-    def __init__(self, config):
-        pass
-
-    def submit(self, messages):
-        from messaging.operator.base import SubmitResult
-
-        return [SubmitResult(m.message_id, True, operator_id=f"b{m.message_id}") for m in messages]
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -75,7 +63,7 @@ def main():
     from messaging import campaigns, dispatch
     from messaging.models import Campaign, OutgoingMessage
 
-    settings.SMS_OPERATOR = {"BACKEND": "bench.campaigns.InstantOperator"}
+    settings.SMS_OPERATOR = {"BACKEND": "bench.instant_operator.InstantOperator"}
     settings.ALLOWED_HOSTS = ["testserver"]
     settings.STORAGES = {
         **settings.STORAGES,
