@@ -19,6 +19,10 @@ def dashboard(request: HttpRequest):
         {
             "account": account,
             "movements": movements,
+            # As the manager's dashboard: the latest campaigns and where they stand.
+            "campaigns": account.campaigns.only(
+                "uuid", "name", "status", "start_at", "total_records", "account_id"
+            )[:5],
             "stats": account_stats(account, request.GET.get("period", "")),
             "tab": "dashboard",
         },

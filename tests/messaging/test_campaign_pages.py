@@ -50,6 +50,8 @@ def test_it_creates_a_campaign_with_two_variants_and_links(post_new, owner_clien
     assert campaign.get_absolute_url() in detail.content.decode()
     history = owner_client.get(reverse("messaging:history", args=[account.name]))
     assert 'data-testid="history-campaign"' in history.content.decode()
+    dashboard = owner_client.get(reverse("messaging:dashboard", args=[account.name]))
+    assert campaign.get_absolute_url() in dashboard.content.decode()
 
 
 def test_form_errors_show_where_the_customer_acted(post_new):

@@ -231,8 +231,9 @@ def test_the_dashboard_stats_cost_two_queries(owner_client, account, django_asse
         add(account, "delivered", timezone.now() - timedelta(days=days))
 
     for period in ("today", "7d", "all"):
-        # session, user, membership, account switcher, movements, period figures, chart
-        with django_assert_max_num_queries(7):
+        # session, user, membership, account switcher, movements, latest campaigns, period
+        # figures, chart
+        with django_assert_max_num_queries(8):
             response = owner_client.get(f"/sms/{account.name}/", {"period": period})
         assert response.status_code == 200
 
