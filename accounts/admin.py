@@ -7,9 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyModelAdmin
 
-from . import services
+from . import audit, services
 from .forms import StaffCreditForm
 from .models import (
+    AuditEvent,
     CreditMovement,
     CreditOrder,
     DestinationRate,
@@ -129,6 +130,13 @@ class SmsAccountAdmin(admin.ModelAdmin):
             except services.InsufficientCredits:
                 form.add_error("amount", _("The account does not hold that many credits."))
             else:
+                audit.record(
+                    audit.Action.CREDITS,
+                    request=request,
+                    account=account,
+                    detail=f"{form.cleaned_data['amount']:+} ({form.cleaned_data['kind']}): "
+                    f"{form.cleaned_data['reason']}",
+                )
                 self.message_user(request, _("The ledger was updated."), messages.SUCCESS)
                 return redirect("admin:accounts_smsaccount_change", account.pk)
         context = {
@@ -166,6 +174,36 @@ class DestinationRateAdmin(admin.ModelAdmin):
     list_editable = ["credits_per_segment"]
     search_fields = ["name", "country"]
     ordering = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        before = (
+            DestinationRate.objects.filter(pk=obj.pk)
+            .values_list("credits_per_segment", flat=True)
+            .first()
+        )
+        super().save_model(request, obj, form, change)
+        if before != obj.credits_per_segment:
+            audit.record(
+                audit.Action.RATE_CHANGED,
+                request=request,
+                detail=f"{obj.country}: {before if before is not None else '—'} → "
+                f"{obj.credits_per_segment}",
+            )
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        audit.record(audit.Action.RATE_CHANGED, request=request, detail=f"{obj.country}: deleted")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyModelAdmin):
+    """Append-only: staff read every event here; nothing can be changed or deleted."""
+
+    list_display = ["created_at", "action", "actor", "subject", "account", "ip", "detail"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["actor__email", "subject__email", "account__name", "ip", "detail"]
+    list_select_related = ["actor", "subject", "account"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(CreditOrder)

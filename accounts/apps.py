@@ -9,6 +9,8 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
+        from . import audit  # noqa: F401  (connects the login signals)
+
         if settings.REDIS_EMBEDDED:
             from smspanel.embedded_redis import ensure_started
 

@@ -1,15 +1,16 @@
+import hashlib
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core import ratelimit
 from core.formats import credits_number, credits_plural
 
-from . import throttle
 from .models import SmsAccount, User
 
 
@@ -23,7 +24,8 @@ class LoginForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": _("Incorrect e-mail address or password."),
         "throttled": _(
-            "Too many failed attempts. For your security, wait %(minutes)s minutes and try again."
+            "Too many failed attempts from your connection. For your security, wait a few "
+            "minutes and try again."
         ),
     }
 
@@ -31,23 +33,11 @@ class LoginForm(AuthenticationForm):
         # Addresses are stored in lower case (UserManager, sign-up).
         return self.cleaned_data["username"].strip().lower()
 
-    def clean(self):
-        email = self.cleaned_data.get("username") or ""
-        ip = throttle.client_ip(self.request) if self.request else None
-        if email and throttle.is_locked(email, ip):
-            raise forms.ValidationError(
-                self.error_messages["throttled"],
-                code="throttled",
-                params={"minutes": settings.LOGIN_THROTTLE_WINDOW // 60},
-            )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if email:
-                throttle.record_failure(email, ip)
-            raise
-        throttle.reset(email)
-        return cleaned
+    def get_invalid_login_error(self):
+        # The backend refused before checking the password (accounts.throttle).
+        if getattr(self.request, "login_throttled", False):
+            return forms.ValidationError(self.error_messages["throttled"], code="throttled")
+        return super().get_invalid_login_error()
 
 
 class SignupForm(forms.ModelForm):
@@ -187,3 +177,37 @@ class OrderForm(forms.Form):
     quantity = forms.TypedChoiceField(
         label=_("Credit pack"), choices=_pack_choices, coerce=int, widget=forms.RadioSelect
     )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+        help_text=_("The 6 digits your authenticator app shows, or one of your recovery codes."),
+    )
+
+
+class LimitedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, sending at most a few e-mails per address and per client an hour.
+
+    Whatever happens the page says the same ("if an account exists, an e-mail was sent"), so
+    the form tells nobody whether an address has an account or was limited."""
+
+    def save(self, *args, request=None, **kwargs):
+        email = self.cleaned_data["email"]
+        per_client = ratelimit.hit(
+            f"reset:ip:{ratelimit.client_ip(request) if request else 'internal'}", timeout=3600
+        )
+        per_address = ratelimit.hit(
+            "reset:email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest(),
+            timeout=3600,
+        )
+        if (
+            per_client > settings.RESET_REQUESTS_PER_CLIENT_HOUR
+            or per_address > settings.RESET_EMAILS_PER_ADDRESS_HOUR
+        ):
+            return
+        super().save(*args, request=request, **kwargs)

@@ -48,6 +48,9 @@ class User(AbstractUser):
         _("customer handle"), max_length=16, unique=True, default=_new_handle, editable=False
     )
     company = models.CharField(_("company"), max_length=100, blank=True)
+    # Set when the person followed the signed link e-mailed at sign-up; the welcome credits
+    # are given then, not at sign-up (a throwaway address earns nothing).
+    email_verified_at = models.DateTimeField(_("e-mail address verified"), null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -365,3 +368,76 @@ class CreditOrder(models.Model):
     @property
     def ledger_key(self) -> str:
         return f"order:{self.pk}"
+
+
+class AuditEvent(models.Model):
+    """One staff action or security event. Append-only: rows are never changed or deleted
+    through the application (save() refuses updates, delete() refuses)."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        # Refused before the password was checked: too many attempts (accounts.throttle).
+        LOGIN_THROTTLED = "login_throttled", _("Login refused: too many attempts")
+        CODE_FAILED = "code_failed", _("Wrong two-factor code")
+        TWO_FACTOR_ENABLED = "2fa_enabled", _("Two-factor authentication enabled")
+        TWO_FACTOR_DISABLED = "2fa_disabled", _("Two-factor authentication disabled")
+        RECOVERY_CODES = "recovery_codes", _("New recovery codes")
+        EMAIL_VERIFIED = "email_verified", _("E-mail address verified")
+        API_KEY_CREATED = "api_key_created", _("API key created")
+        API_KEY_REVOKED = "api_key_revoked", _("API key revoked")
+        # Staff actions.
+        CREDITS = "credits", _("Credits added or adjusted by staff")
+        SENDER_DECISION = "sender_decision", _("Sender request decided")
+        RATE_CHANGED = "rate_changed", _("Destination rate changed")
+
+    action = models.CharField(_("action"), max_length=32, choices=Action)
+    # Who did it (None: someone not logged in, or the system).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    # Whose security it concerns (the user a failed login named), if anyone's.
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="security_events",
+        verbose_name=_("user concerned"),
+    )
+    account = models.ForeignKey(
+        SmsAccount,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+        verbose_name=_("SMS account"),
+    )
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="audit_account_idx"),
+            models.Index(fields=["subject", "-created_at"], name="audit_subject_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("The audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("The audit log is append-only")

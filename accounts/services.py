@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -305,3 +306,63 @@ def order_cancel(*, order_id: int, by) -> bool:
         status=CreditOrder.Status.CANCELLED, decided_by=by, decided_at=timezone.now()
     )
     return bool(updated)
+
+
+# --- E-mail verification: the welcome credits wait for it ----------------------------------
+
+VERIFY_SALT = "accounts.email-verification"
+VERIFY_MAX_AGE = 7 * 86400
+
+
+def email_verification_token(user) -> str:
+    # The address is signed too: a link sent before an address change verifies nothing.
+    return signing.dumps({"u": user.pk, "e": user.email}, salt=VERIFY_SALT)
+
+
+def email_verification_send(*, user, url: str) -> None:
+    """E-mail `user` the link (`url`, absolute, ending in the token) that verifies the address."""
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            _("Confirm your e-mail address"),
+            render_to_string("accounts/email/verify_email.txt", {"user": user, "url": url}),
+            None,
+            [user.email],
+        )
+
+
+def email_verify(*, token: str):
+    """Mark the address in `token` verified and give the welcome credits, once.
+
+    Returns the user, or None for a link that is forged, expired or for an address changed
+    since. Following a link twice gives the credits once (the ledger key)."""
+    from django.contrib.auth import get_user_model
+
+    try:
+        data = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    user = get_user_model().objects.filter(pk=data.get("u"), email=data.get("e")).first()
+    if user is None:
+        return None
+    with transaction.atomic():
+        first = (
+            get_user_model()
+            .objects.filter(pk=user.pk, email_verified_at__isnull=True)
+            .update(email_verified_at=timezone.now())
+        )
+        account = (
+            SmsAccount.objects.filter(
+                memberships__user=user, memberships__role=Membership.Role.OWNER
+            )
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if first and account is not None and settings.SIGNUP_FREE_CREDITS > 0:
+            credits_add(
+                account=account,
+                amount=settings.SIGNUP_FREE_CREDITS,
+                kind=CreditMovement.Kind.SIGNUP,
+                key=f"signup:{account.pk}",
+            )
+    user.refresh_from_db()
+    return user

@@ -1,4 +1,18 @@
-"""Login throttling: count failures per e-mail and per client address (core.ratelimit)."""
+"""Login throttling that holds under concurrency, with a soft lockout.
+
+Every check of a password (or of a two-factor code) first *reserves* an attempt with one atomic
+cache INCR; a request whose reservation is over the limit is refused before anything is checked.
+Sixty wrong passwords sent at once therefore check at most LOGIN_THROTTLE_ATTEMPTS of them: a
+check-then-count scheme (count failures after the check, as django-axes does) lets every request
+that arrives before the first failure is recorded through.
+
+The counter is per identity *and* client address: a stranger who exhausts it locks out only
+their own address, never the owner logging in from elsewhere. Each lockout of the same pair
+within a day lasts twice as long as the previous one (LOGIN_THROTTLE_WINDOW, then ×2, ×4… up
+to a day). A client address also has a budget across identities (4 × the limit), against one
+machine trying many e-mail addresses. A successful check clears the pair and gives the
+address's reservation back.
+"""
 
 import hashlib
 
@@ -7,30 +21,41 @@ from django.core.cache import cache
 
 from core import ratelimit
 
-
-def _keys(email: str, ip: str | None) -> list[str]:
-    keys = ["login-fail:email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()]
-    if ip:
-        keys.append(f"login-fail:ip:{ip}")
-    return keys
+DAY = 86400
+ADDRESS_FACTOR = 4  # offices share one address: it gets more room than one e-mail
 
 
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+class Throttled(Exception):
+    """Too many attempts for this identity from this address: nothing was checked."""
 
 
-def is_locked(email: str, ip: str | None) -> bool:
+def _pair_keys(identity: str, ip: str) -> tuple[str, str]:
+    digest = hashlib.sha256(f"{identity.strip().lower()}|{ip}".encode()).hexdigest()
+    return f"login:pair:{digest}", f"login:strikes:{digest}"
+
+
+def _address_key(ip: str) -> str:
+    return f"login:ip:{ip}"
+
+
+def reserve(identity: str, ip: str) -> None:
+    """Take one attempt for `identity` (an e-mail, or "otp:<user id>") from `ip`, or raise
+    Throttled. Call before checking the secret; call succeeded() when it was right."""
     limit = settings.LOGIN_THROTTLE_ATTEMPTS
-    # An address gets more room than one e-mail: offices share addresses.
-    limits = [limit, limit * 4]
-    values = cache.get_many(_keys(email, ip))
-    return any(values.get(k, 0) >= lim for k, lim in zip(_keys(email, ip), limits, strict=False))
+    window = settings.LOGIN_THROTTLE_WINDOW
+    pair, strikes = _pair_keys(identity, ip)
+    count = ratelimit.hit(pair, timeout=window)
+    if count > limit:
+        if count == limit + 1:
+            # Exactly one request sees this number, so the lockout grows once per lockout.
+            lockouts = ratelimit.hit(strikes, timeout=DAY)
+            cache.touch(pair, min(window * 2 ** (lockouts - 1), DAY))
+        raise Throttled
+    if ratelimit.hit(_address_key(ip), timeout=window) > limit * ADDRESS_FACTOR:
+        ratelimit.give_back(pair)
+        raise Throttled
 
 
-def record_failure(email: str, ip: str | None) -> None:
-    for key in _keys(email, ip):
-        ratelimit.hit(key, timeout=settings.LOGIN_THROTTLE_WINDOW)
-
-
-def reset(email: str) -> None:
-    cache.delete(_keys(email, None)[0])
+def succeeded(identity: str, ip: str) -> None:
+    cache.delete_many(_pair_keys(identity, ip))
+    ratelimit.give_back(_address_key(ip))

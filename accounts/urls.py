@@ -1,25 +1,25 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
-from .forms import LoginForm
+from . import security, views
+from .forms import LimitedPasswordResetForm
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", security.LoginView.as_view(), name="login"),
+    path("login/code/", security.login_code, name="login_code"),
+    path("security/", security.two_factor, name="two_factor"),
+    path("security/recovery-codes/", security.recovery_codes, name="recovery_codes"),
+    path("verify/send/", security.verify_email_send, name="verify_email_send"),
+    path("verify/<str:token>/", security.verify_email, name="verify_email"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
     path(
         "password/reset/",
         auth_views.PasswordResetView.as_view(
+            form_class=LimitedPasswordResetForm,
             success_url=reverse_lazy("accounts:password_reset_done"),
             email_template_name="registration/password_reset_email.txt",
         ),
@@ -53,4 +53,5 @@ urlpatterns = [
     path("sms/<str:service>/credits/transfer/", views.transfer, name="transfer"),
     path("sms/<str:service>/credits/order/", views.order, name="order"),
     path("sms/<str:service>/settings/", views.account_settings, name="settings"),
+    path("sms/<str:service>/events/", security.events, name="events"),
 ]

@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from core import ratelimit
 from core.formats import credits_number, credits_plural
 
-from . import services
+from . import security, services
 from .access import account_view
 from .forms import AccountSettingsForm, OrderForm, SignupForm, TransferForm
 from .models import CreditMovement, CreditOrder, Membership, SmsAccount
@@ -46,26 +47,33 @@ def signup(request: HttpRequest):
         return redirect("accounts:home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Counted only for sign-ups that would succeed: a typo does not use up the budget.
+        ip = ratelimit.client_ip(request)
+        if ratelimit.hit(f"signup:ip:{ip}", timeout=3600) > settings.SIGNUPS_PER_ADDRESS_HOUR:
+            form.add_error(
+                None,
+                _("Too many accounts were created from your network. Please try again later."),
+            )
+            return render(request, "accounts/signup.html", {"form": form}, status=429)
         with transaction.atomic():
             user = form.save()
-            account = services.account_open(user=user, free_credits=settings.SIGNUP_FREE_CREDITS)
-        login(request, user)
-        credits = account_credits(account)
+            account = services.account_open(user=user)
+        security.send_verification(request, user)
+        login(request, user, backend="accounts.backends.ThrottledModelBackend")
+        free = settings.SIGNUP_FREE_CREDITS
         messages.success(
             request,
             ngettext(
-                "Welcome! Your SMS account %(name)s is ready with %(credits)s free credit.",
-                "Welcome! Your SMS account %(name)s is ready with %(credits)s free credits.",
-                credits_plural(credits),
+                "Welcome! Your SMS account %(name)s is ready. Confirm your e-mail address with "
+                "the link we sent to %(email)s to receive %(credits)s free credit.",
+                "Welcome! Your SMS account %(name)s is ready. Confirm your e-mail address with "
+                "the link we sent to %(email)s to receive %(credits)s free credits.",
+                credits_plural(free),
             )
-            % {"name": account.name, "credits": credits_number(credits)},
+            % {"name": account.name, "email": user.email, "credits": credits_number(free)},
         )
         return redirect(account)
     return render(request, "accounts/signup.html", {"form": form})
-
-
-def account_credits(account: SmsAccount):
-    return SmsAccount.objects.values_list("credits", flat=True).get(pk=account.pk)
 
 
 @account_view

@@ -4,6 +4,8 @@ consumer key's hash, the validation token) and can only revoke keys or delete ap
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy, ngettext
 
+from accounts import audit
+
 from . import services
 from .models import ApiApplication, ConsumerKey
 
@@ -75,6 +77,12 @@ class ConsumerKeyAdmin(admin.ModelAdmin):
         keys = list(queryset)
         for ck in keys:
             services.consumer_key_revoke(ck)
+            audit.record(
+                audit.Action.API_KEY_REVOKED,
+                request=request,
+                account=ck.application.account,
+                detail=f"{ck.application.name}: {ck.key_prefix}… (by staff)",
+            )
         self.message_user(
             request,
             ngettext(

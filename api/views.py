@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import audit
 from accounts.access import account_view
 
 from . import services
@@ -101,6 +102,12 @@ def key_create(request: HttpRequest, application_id: int):
         except ValueError:
             form.add_error("rules", _("These access rules are not valid."))
         else:
+            audit.record(
+                audit.Action.API_KEY_CREATED,
+                request=request,
+                account=request.account,
+                detail=f"{app.name}: {ck.key_prefix}…",
+            )
             created = {"kind": "key", "application": app, "consumer_key": ck, "key": key}
             return _render_keys(request, created=created)
     return _render_keys(request, key_form=form, key_form_app=app)
@@ -111,6 +118,12 @@ def key_create(request: HttpRequest, application_id: int):
 def key_revoke(request: HttpRequest, key_id: int):
     ck = _key_for(request, key_id)
     services.consumer_key_revoke(ck)
+    audit.record(
+        audit.Action.API_KEY_REVOKED,
+        request=request,
+        account=request.account,
+        detail=f"{ck.application.name}: {ck.key_prefix}…",
+    )
     messages.success(
         request,
         _("The consumer key %(key)s… of %(application)s was revoked: it can no longer be used.")
@@ -171,6 +184,12 @@ def credential_validate(request: HttpRequest, token: str):
             expires_at = form.cleaned_data["expires_at"]
             if not services.credential_validate(ck, user=request.user, expires_at=expires_at):
                 raise Http404("Already answered")
+            audit.record(
+                audit.Action.API_KEY_CREATED,
+                request=request,
+                account=ck.application.account,
+                detail=f"{ck.application.name}: {ck.key_prefix}… (validated)",
+            )
             if _is_web_url(ck.redirection):
                 return HttpResponseRedirect(ck.redirection)
             return render(request, "api/validate_done.html", {**context, "validated": True})

@@ -25,3 +25,30 @@ def window_hit(name: str, *, period: int) -> tuple[int, int]:
     window = int(now // period)
     count = hit(f"{name}:{window}", timeout=period + 5)
     return count, max(1, int((window + 1) * period - now + 0.999))
+
+
+def give_back(key: str) -> None:
+    """Return one unit reserved with hit() (the attempt turned out not to count)."""
+    try:
+        cache.decr(key)
+    except ValueError:  # expired meanwhile: nothing to give back
+        pass
+
+
+def client_ip(request) -> str:
+    """The client's address: REMOTE_ADDR, or behind a reverse proxy the header it sets.
+
+    settings.CLIENT_IP_HEADER names a header only the trusted proxy can set (a client can send
+    any header, so never name one the proxy passes through untouched). For a list such as
+    X-Forwarded-For the right-most entry is taken: the address the proxy itself appended.
+    """
+    from django.conf import settings
+
+    header = getattr(settings, "CLIENT_IP_HEADER", "")
+    if header:
+        meta_key = "HTTP_" + header.upper().replace("-", "_")
+        value = request.META.get(meta_key, "")
+        addresses = [part.strip() for part in value.split(",") if part.strip()]
+        if addresses:
+            return addresses[-1]
+    return request.META.get("REMOTE_ADDR") or "unknown"

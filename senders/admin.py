@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from accounts import audit
+
 from . import services
 from .forms import RefuseForm, VirtualNumberForm
 from .models import Domain, Sender, SenderDocument
@@ -119,6 +121,12 @@ class SenderAdmin(admin.ModelAdmin):
             self.message_user(request, str(error), messages.WARNING)
             return False
         self.log_change(request, sender, "Approved")
+        audit.record(
+            audit.Action.SENDER_DECISION,
+            request=request,
+            account=sender.account,
+            detail=f"{sender.sender}: approved",
+        )
         return True
 
     @admin.action(description=gettext_lazy("Approve"), permissions=["change"])
@@ -169,6 +177,12 @@ class SenderAdmin(admin.ModelAdmin):
                     self.message_user(request, str(error), messages.WARNING)
                     continue
                 self.log_change(request, sender, f"Refused: {reason}")
+                audit.record(
+                    audit.Action.SENDER_DECISION,
+                    request=request,
+                    account=sender.account,
+                    detail=f"{sender.sender}: refused ({reason})",
+                )
                 done += 1
             if done:
                 self.message_user(

@@ -54,7 +54,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the project's site: staff need two-factor authentication.
+    "smspanel.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,6 +66,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "senders",
     "messaging",
@@ -80,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): this session passed a two-factor code.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -288,16 +294,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed logins allowed per e-mail and per client address in LOGIN_THROTTLE_WINDOW seconds.
+# Every password check goes through the login throttle (accounts/throttle.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+# Passwords (and two-factor codes) checked per e-mail and client address before a lockout of
+# LOGIN_THROTTLE_WINDOW seconds, doubled at each new lockout within a day.
 LOGIN_THROTTLE_ATTEMPTS = int(os.environ.get("LOGIN_THROTTLE_ATTEMPTS", "5"))
 LOGIN_THROTTLE_WINDOW = int(os.environ.get("LOGIN_THROTTLE_WINDOW", "900"))
+# Behind a reverse proxy: the header it sets to the client's address (e.g. X-Real-IP, or
+# X-Forwarded-For whose right-most entry is taken). Unset: REMOTE_ADDR. Never name a header
+# the proxy lets clients set, or anyone can pick the address the limits count.
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+# Sign-ups per client address and hour; password-reset e-mails per address (e-mail) and hour,
+# and per client address and hour.
+SIGNUPS_PER_ADDRESS_HOUR = int(os.environ.get("SIGNUPS_PER_ADDRESS_HOUR", "3"))
+RESET_EMAILS_PER_ADDRESS_HOUR = int(os.environ.get("RESET_EMAILS_PER_ADDRESS_HOUR", "3"))
+RESET_REQUESTS_PER_CLIENT_HOUR = int(os.environ.get("RESET_REQUESTS_PER_CLIENT_HOUR", "20"))
+# Two-factor authentication (django-otp): the name authenticator apps show.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "smspanel")
 
 # The OVH-compatible API (/1.0): requests per second per consumer key (0: no limit), and how
 # far a request's X-Ovh-Timestamp may be from the server's clock, in seconds.
 API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "300"))
 API_TIME_WINDOW = int(os.environ.get("API_TIME_WINDOW", "120"))
 
-# Credits given to the first account of a new customer so they can try the panel.
+# Credits given to the first account of a new customer so they can try the panel, once the
+# e-mail address is verified.
 SIGNUP_FREE_CREDITS = Decimal(os.environ.get("SIGNUP_FREE_CREDITS", "5"))
 
 # --- I18N -----------------------------------------------------------------------------------

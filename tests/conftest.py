@@ -6,6 +6,8 @@ import socket
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.accounts.factories import AccountFactory, MembershipFactory, UserFactory
 
@@ -105,13 +107,26 @@ def owner_client(client, owner):
 
 @pytest.fixture
 def staff(db):
-    return UserFactory(is_staff=True, is_superuser=True)
+    """A superuser with an authenticator app (staff must have one: accounts.admin_site)."""
+    user = UserFactory(is_staff=True, is_superuser=True)
+    TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
+    return user
 
 
 @pytest.fixture
 def staff_client(client, staff):
+    """Logged in as staff, past the two-factor code step."""
     client.force_login(staff)
+    verified_session(client, staff)
     return client
+
+
+def verified_session(client, user) -> None:
+    """Mark the client's session as having passed the code step (what django_otp.login()
+    stores), as force_login() skips the login pages."""
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
+    session.save()
 
 
 @pytest.fixture

@@ -5,10 +5,12 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission
 from django.db.models.signals import pre_save
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import CreditMovement, DestinationRate, SmsAccount
 from tests.accounts.factories import UserFactory, ledger_sum
+from tests.conftest import verified_session
 
 pytestmark = pytest.mark.django_db
 
@@ -106,8 +108,10 @@ def test_the_credit_page_is_404_for_an_unknown_account(staff_client):
 
 def test_staff_without_change_permission_cannot_credit(client, account):
     viewer = UserFactory(is_staff=True)
+    TOTPDevice.objects.create(user=viewer, confirmed=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_smsaccount"))
     client.force_login(viewer)
+    verified_session(client, viewer)
 
     response = client.post(credit_url(account), {"kind": "order", "amount": "5", "reason": "x"})
 

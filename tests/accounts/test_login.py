@@ -1,4 +1,5 @@
-"""/login/ (e-mail + password, throttled), /logout/ (POST only) and the password reset flow."""
+"""/login/ (e-mail + password, throttled), /logout/ (POST only) and the password reset flow
+(limited per address)."""
 
 import re
 
@@ -120,14 +121,16 @@ def test_it_locks_an_email_after_too_many_failures(english, owner, settings):
     assert "Too many failed attempts" in response.content.decode()
 
 
-def test_it_locks_the_email_from_any_address(client, owner, settings):
-    for i in range(settings.LOGIN_THROTTLE_ATTEMPTS):
-        login(client, owner.email, "wrong", ip=f"10.0.1.{i}")
+def test_a_stranger_cannot_lock_the_owner_out(client, owner, settings):
+    """Soft lockout: the count is per e-mail and client address."""
+    for _ in range(3 * settings.LOGIN_THROTTLE_ATTEMPTS):
+        login(client, owner.email, "wrong", ip="10.0.1.1")
+    assert login(client, owner.email, PASSWORD, ip="10.0.1.1").status_code == 200
 
     response = login(client, owner.email, PASSWORD, ip="10.9.9.9")
 
-    assert response.status_code == 200
-    assert user_id(client) is None
+    assert response.status_code == 302
+    assert user_id(client) == str(owner.pk)
 
 
 def test_it_counts_the_email_whatever_its_case(client, owner, settings):
@@ -271,3 +274,28 @@ def test_password_reset_sends_nothing_for_an_unknown_email(client):
 
     assert response.status_code == 302
     assert mail.outbox == []
+
+
+def test_password_reset_sends_a_few_mails_per_address_an_hour(client, owner, settings):
+    for i in range(50):  # from many clients: the per-address limit holds
+        response = client.post(
+            "/password/reset/", {"email": owner.email}, REMOTE_ADDR=f"10.4.{i}.1"
+        )
+        # The same answer each time: nothing tells that the limit was reached.
+        assert response.status_code == 302
+        assert response.url == reverse("accounts:password_reset_done")
+
+    assert len(mail.outbox) == settings.RESET_EMAILS_PER_ADDRESS_HOUR
+    # Another address still gets its e-mail.
+    other = UserFactory()
+    client.post("/password/reset/", {"email": other.email})
+    assert mail.outbox[-1].to == [other.email]
+
+
+def test_password_reset_limits_one_client_across_addresses(client, settings):
+    settings.RESET_REQUESTS_PER_CLIENT_HOUR = 5
+    users = [UserFactory() for _ in range(8)]
+    for user in users:
+        client.post("/password/reset/", {"email": user.email}, REMOTE_ADDR="10.3.3.3")
+
+    assert len(mail.outbox) == 5

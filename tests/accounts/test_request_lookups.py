@@ -37,9 +37,9 @@ def test_login_by_form_then_pages_open(client, owner, account):
     assert response.status_code == 302
     page = client.get(account.get_absolute_url())
     assert page.status_code == 200 and account.name in page.content.decode()
-    # Django's own backend signed this session in.
+    # The throttled backend (the only one) signed this session in.
     data = Session.objects.get().get_decoded()
-    assert data[BACKEND_KEY] == "django.contrib.auth.backends.ModelBackend"
+    assert data[BACKEND_KEY] == "accounts.backends.ThrottledModelBackend"
 
 
 def test_logging_out_ends_the_session_for_the_old_cookie(owner_client, account):
@@ -124,9 +124,13 @@ def test_clear_expired_sessions_keeps_live_ones(client, owner):
 
 
 def test_sessions_of_the_removed_backend_stay_signed_in(client, owner, account):
-    """Migration 0005: sessions that name accounts.backends.AccountsBackend (set by 0004) are
-    pointed back at Django's ModelBackend, so the upgrade signs nobody out."""
-    migration = importlib.import_module("accounts.migrations.0005_sessions_model_backend")
+    """Migrations 0005 then 0008: sessions that name accounts.backends.AccountsBackend (set by
+    0004) are pointed back at Django's ModelBackend, then at the throttled backend, so the
+    upgrades sign nobody out."""
+    migrations = [
+        importlib.import_module("accounts.migrations.0005_sessions_model_backend"),
+        importlib.import_module("accounts.migrations.0008_sessions_throttled_backend"),
+    ]
     client.force_login(owner)
     session = Session.objects.get()
     store = SessionStore()
@@ -141,10 +145,11 @@ def test_sessions_of_the_removed_backend_stay_signed_in(client, owner, account):
     )
     assert client.get(account.get_absolute_url()).status_code == 302  # signed out as it is
 
-    migration.forwards(apps, SimpleNamespace(connection=connection))
+    for migration in migrations:
+        migration.forwards(apps, SimpleNamespace(connection=connection))
 
     assert client.get(account.get_absolute_url()).status_code == 200
     session.refresh_from_db()
-    assert session.get_decoded()[BACKEND_KEY] == "django.contrib.auth.backends.ModelBackend"
+    assert session.get_decoded()[BACKEND_KEY] == "accounts.backends.ThrottledModelBackend"
     untouched.refresh_from_db()
     assert untouched.get_decoded() == {"django_language": "en"}
