@@ -1,4 +1,5 @@
 import factory
+from django.utils import timezone
 
 from accounts.models import CreditMovement, Membership, SmsAccount, User
 
@@ -11,6 +12,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     first_name = "Camille"
     last_name = factory.Sequence(lambda n: f"Martin{n}")
+    # Customers who confirmed their address (sign-up tests create unconfirmed ones).
+    email_verified_at = factory.LazyFunction(timezone.now)
     password = factory.PostGenerationMethodCall("set_password", "secret-pass-123")
 
     @factory.post_generation

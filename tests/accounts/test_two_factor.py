@@ -1,10 +1,13 @@
 """Two-factor authentication: set-up with a code, the login's code step, recovery codes, staff
 required to have it before the admin opens."""
 
+import base64
+import io
 import re
 import time
 
 import pytest
+from django.core.management import call_command
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -209,3 +212,19 @@ def test_a_customer_is_not_sent_round_the_admin_login(owner_client):
         "/",
         "/sms/",
     ]
+
+
+def test_the_demo_staff_user_gets_a_device_and_its_key_is_printed(client):
+    out = io.StringIO()
+    call_command("demo", force=True, stdout=out)
+    call_command("demo", force=True, stdout=io.StringIO())  # run again: the same device
+
+    device = TOTPDevice.objects.get(user__email="admin@example.com")
+    key = base64.b32encode(device.bin_key).decode().rstrip("=")
+    assert f"authenticator key {key}" in out.getvalue()
+    response = client.post(
+        "/login/", {"username": "admin@example.com", "password": "demo-sms-2026", "next": "/admin/"}
+    )
+    assert response.url == "/login/code/"
+    assert client.post("/login/code/", {"code": code(device)}).url == "/admin/"
+    assert client.get("/admin/").status_code == 200

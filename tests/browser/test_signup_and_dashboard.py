@@ -1,6 +1,8 @@
+import re
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from accounts.models import CreditMovement, SmsAccount, User
@@ -28,6 +30,13 @@ def test_a_newcomer_signs_up_logs_in_sees_the_dashboard_and_switches_language(
     account = SmsAccount.objects.get(memberships__user__email="claire.dubois@example.com")
     expect(page).to_have_url(f"{live_server.url}/sms/{account.name}/")
     expect(page.locator("h1")).to_contain_text(account.name)
+    # The welcome credits wait for the e-mail address to be confirmed.
+    expect(page.locator("#credits-left")).to_have_text("0,00")
+    expect(page.get_by_test_id("verify-banner")).to_be_visible()
+    page.screenshot(path="var/screenshots/verify-banner.png", full_page=True)
+    link = re.search(r"https?://\S+/verify/\S+/", mail.outbox[0].body).group(0)
+    page.goto(link)
+    expect(page.get_by_test_id("verify-banner")).to_have_count(0)
     expect(page.locator("#credits-left")).to_have_text("5,00")
     expect(page.get_by_role("link", name="Tableau de bord")).to_be_visible()
     expect(page.locator("table")).to_contain_text("Crédits de bienvenue")

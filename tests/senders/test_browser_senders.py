@@ -3,11 +3,13 @@ customer sends an SMS with it."""
 
 import pytest
 from django.core import mail
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from messaging.models import SmsJob
 from senders.models import Sender
 from tests.accounts.factories import UserFactory
+from tests.accounts.test_two_factor import code as totp_code
 from tests.senders.factories import PDF
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,14 +55,18 @@ def test_request_approve_then_send(page, browser, live_server, owner, account, e
 
     # Staff approve it from the queue, in another browser session.
     staff = UserFactory(is_staff=True, is_superuser=True)
+    device = TOTPDevice.objects.create(user=staff, name="Authenticator", confirmed=True)
     staff_context = browser.new_context(locale="en-US")
     in_english(staff_context, live_server)
     admin = staff_context.new_page()
     admin.set_default_timeout(10_000)
     admin.goto(live_server.url + "/admin/login/?next=/admin/senders/sender/")
+    # The admin sends staff to the panel's login: password, then the authenticator's code.
     admin.fill("#id_username", staff.email)
     admin.fill("#id_password", PASSWORD)
-    admin.locator("input[type=submit]").click()
+    admin.get_by_role("button", name="Log in").click()
+    admin.fill("#id_code", totp_code(device))
+    admin.get_by_role("button", name="Verify").click()
     admin.get_by_role("link", name="Validation in progress").click()  # the status filter
     admin.get_by_role("link", name="BOUTIQUE").click()
     expect(admin.get_by_test_id("document-download")).to_be_visible()

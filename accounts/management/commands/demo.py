@@ -1,8 +1,11 @@
+import base64
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import CreditMovement, SmsAccount, User
@@ -28,6 +31,7 @@ class Command(BaseCommand):
                     "first_name": "Camille",
                     "last_name": "Martin",
                     "company": "Boulangerie Martin",
+                    "email_verified_at": timezone.now(),
                 },
             )
             if created:
@@ -42,12 +46,25 @@ class Command(BaseCommand):
                         key=f"demo:{account.pk}",
                         reason="Demo order",
                     )
-            if not User.objects.filter(email=STAFF_EMAIL).exists():
-                User.objects.create_superuser(STAFF_EMAIL, DEMO_PASSWORD, first_name="Staff")
+            staff = User.objects.filter(email=STAFF_EMAIL).first()
+            if staff is None:
+                staff = User.objects.create_superuser(
+                    STAFF_EMAIL,
+                    DEMO_PASSWORD,
+                    first_name="Staff",
+                    email_verified_at=timezone.now(),
+                )
+            # Staff need two-factor authentication for the admin: a device whose key is
+            # printed below, to add to an authenticator app (or to compute a code with oathtool).
+            device = TOTPDevice.objects.filter(user=staff, confirmed=True).first()
+            if device is None:
+                device = TOTPDevice.objects.create(user=staff, name="Demo", confirmed=True)
         accounts = ", ".join(SmsAccount.objects.for_user(user).values_list("name", flat=True))
+        secret = base64.b32encode(device.bin_key).decode().rstrip("=")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Customer {DEMO_EMAIL} / {DEMO_PASSWORD} (accounts: {accounts}); "
-                f"staff {STAFF_EMAIL} / {DEMO_PASSWORD}"
+                f"staff {STAFF_EMAIL} / {DEMO_PASSWORD}, authenticator key {secret} "
+                f"(oathtool --totp -b {secret})"
             )
         )
