@@ -390,6 +390,7 @@ class AuditEvent(models.Model):
         CREDITS = "credits", _("Credits added or adjusted by staff")
         SENDER_DECISION = "sender_decision", _("Sender request decided")
         RATE_CHANGED = "rate_changed", _("Destination rate changed")
+        ROUTE_CHANGED = "route_changed", _("Route changed")
 
     action = models.CharField(_("action"), max_length=32, choices=Action)
     # Who did it (None: someone not logged in, or the system).

@@ -10,6 +10,8 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import audit
+
 from .models import OutgoingMessage, Route, RouteCountry, RouteFailover, SmppOutbox
 from .route_models import HEARTBEAT_STALE_SECONDS
 from .routing import CONFIG_HELP
@@ -127,6 +129,22 @@ class RouteAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "enabled", "link", "throughput", "link_changed_at"]
     list_filter = ["kind", "enabled", "link"]
     readonly_fields = ["status", "link", "link_error", "link_changed_at", "heartbeat_at"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The names of what changed, never the values: credentials are among the fields.
+        changed = list(form.changed_data)
+        if any(formset.has_changed() for formset in formsets):
+            changed.append("countries")
+        if changed or not change:
+            what = ", ".join(changed) if change else "added"
+            audit.record(
+                audit.Action.ROUTE_CHANGED, request=request, detail=f"{form.instance.name}: {what}"
+            )
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        audit.record(audit.Action.ROUTE_CHANGED, request=request, detail=f"{obj.name}: deleted")
 
     def get_fieldsets(self, request, obj=None):
         main = ["name", "kind", "enabled", "config", "throughput", "failover_errors"]

@@ -52,6 +52,7 @@ class Migration(migrations.Migration):
                             ("credits", "Credits added or adjusted by staff"),
                             ("sender_decision", "Sender request decided"),
                             ("rate_changed", "Destination rate changed"),
+                            ("route_changed", "Route changed"),
                         ],
                         max_length=32,
                         verbose_name="action",

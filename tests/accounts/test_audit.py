@@ -118,3 +118,45 @@ def test_a_customer_sees_their_own_security_events(client):
     page = client.get("/security/").content.decode()
 
     assert "10.9.1.1" in page
+
+
+def test_route_changes_are_recorded_without_their_secrets(staff_client, staff):
+    from messaging.models import Route
+
+    form = {
+        "name": "smsc-a",
+        "kind": "smpp",
+        "enabled": "on",
+        "config": '{"host": "127.0.0.1", "port": 2775, "system_id": "panel"}',
+        "throughput": "50",
+        "failover_errors": "069",
+        "password": "s3cret-pw",
+        "countries-TOTAL_FORMS": "1",
+        "countries-INITIAL_FORMS": "0",
+        "countries-0-country": "FR",
+        "countries-0-cost": "0.03",
+        "countries-0-priority": "1",
+    }
+    assert staff_client.post("/admin/messaging/route/add/", form).status_code == 302
+    route = Route.objects.get()
+    form.update(
+        {
+            "countries-INITIAL_FORMS": "1",
+            "countries-0-id": str(route.countries.get().pk),
+            "countries-0-route": str(route.pk),
+            "countries-0-cost": "0.02",
+            "throughput": "80",
+            "password": "an0ther-pw",
+        }
+    )
+    staff_client.post(f"/admin/messaging/route/{route.pk}/change/", form)
+
+    details = list(
+        AuditEvent.objects.filter(action="route_changed", actor=staff)
+        .order_by("id")
+        .values_list("detail", flat=True)
+    )
+    assert details[0] == "smsc-a: added"
+    assert details[1].startswith("smsc-a: ") and "throughput" in details[1]
+    assert "password" in details[1] and "countries" in details[1]
+    assert not any("pw" in d.replace("password", "") for d in details)
