@@ -386,6 +386,8 @@ class AuditEvent(models.Model):
         EMAIL_VERIFIED = "email_verified", _("E-mail address verified")
         API_KEY_CREATED = "api_key_created", _("API key created")
         API_KEY_REVOKED = "api_key_revoked", _("API key revoked")
+        PERSONAL_DATA_EXPORTED = "data_exported", _("Personal data of a number exported")
+        PERSONAL_DATA_ERASED = "data_erased", _("Personal data of a number erased")
         # Staff actions.
         CREDITS = "credits", _("Credits added or adjusted by staff")
         SENDER_DECISION = "sender_decision", _("Sender request decided")

@@ -14,9 +14,7 @@ urlpatterns = [
     path("sms/<str:service>/jobs/<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("sms/<str:service>/scheduled/", views.scheduled, name="scheduled"),
     path("sms/<str:service>/webhooks/", views.webhook_settings, name="webhooks"),
-    path(
-        "sms/<str:service>/callbacks/", views.webhook_settings_old_address, name="webhooks_old"
-    ),
+    path("sms/<str:service>/callbacks/", views.webhook_settings_old_address, name="webhooks_old"),
     path("sms/<str:service>/templates/", views.templates, name="templates"),
     path("sms/<str:service>/templates/new/", views.template_edit, name="template_new"),
     path("sms/<str:service>/templates/text/", views.template_text, name="template_text"),
@@ -94,4 +92,15 @@ urlpatterns += [
         name=f"campaign_{action}",
     )
     for action in campaign_views.ACTIONS
+]
+
+from . import privacy  # noqa: E402
+
+urlpatterns += [
+    path("sms/<str:service>/personal-data/", privacy.personal_data_page, name="personal_data"),
+    path(
+        "sms/<str:service>/personal-data/export.json",
+        privacy.personal_data_export,
+        name="personal_data_export",
+    ),
 ]

@@ -49,6 +49,8 @@ class Migration(migrations.Migration):
                             ("email_verified", "E-mail address verified"),
                             ("api_key_created", "API key created"),
                             ("api_key_revoked", "API key revoked"),
+                            ("data_exported", "Personal data of a number exported"),
+                            ("data_erased", "Personal data of a number erased"),
                             ("credits", "Credits added or adjusted by staff"),
                             ("sender_decision", "Sender request decided"),
                             ("rate_changed", "Destination rate changed"),
