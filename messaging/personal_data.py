@@ -21,7 +21,7 @@ from addressbooks.parsers import NUMBER_FIELDS
 from addressbooks.services import contacts_delete
 from core.recipients import normalise
 
-from .models import HlrLookup, IncomingMessage, OutgoingMessage, StopListEntry
+from .models import HlrLookup, IncomingMessage, OutgoingMessage, ShortLink, StopListEntry
 
 
 class StillSending(Exception):
@@ -88,6 +88,11 @@ def number_data(*, account, number: str) -> NumberData:
 def number_export(data: NumberData) -> dict:
     """Everything the account holds about the number, as JSON-ready data."""
     stop = data.stop_entry
+    clicks: dict[int, int] = {}
+    for job_id, n in ShortLink.objects.filter(
+        job_id__in=[m.job_id for m in data.sent], receiver=data.number
+    ).values_list("job_id", "clicks"):
+        clicks[job_id] = clicks.get(job_id, 0) + n
     return {
         "number": data.number,
         "contacts": [
@@ -111,6 +116,7 @@ def number_export(data: NumberData) -> dict:
                 "text": m.text or m.job.message,
                 "status": m.status,
                 "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None,
+                "link_clicks": clicks.get(m.job_id, 0),
             }
             for m in data.sent
         ],
@@ -158,10 +164,12 @@ def number_erase(*, account, number: str, request=None) -> dict[str, int]:
                 records=RecipientListNumber.objects.filter(rlist_id=rlist_id).count()
             )
         # (job, receiver) is unique: each anonymised row gets a placeholder of its own.
-        ids = list(sent.values_list("pk", flat=True))
-        for pk in ids:
+        ids = list(sent.values_list("pk", "job_id"))
+        for pk, job_id in ids:
             placeholder = f"erased-{pk}" if pk < 10**9 else f"~{pk}"
             OutgoingMessage.objects.filter(pk=pk).update(receiver=placeholder, text="")
+            # A campaign's links of that message follow it (clicks stay counted, anonymously).
+            ShortLink.objects.filter(job_id=job_id, receiver=number).update(receiver=placeholder)
         counts["sent"] = len(ids)
         audit.record(
             audit.Action.PERSONAL_DATA_ERASED,

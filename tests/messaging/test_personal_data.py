@@ -8,7 +8,14 @@ import pytest
 
 from accounts.models import AuditEvent
 from addressbooks.models import AddressBook, Contact, RecipientList, RecipientListNumber
-from messaging.models import HlrLookup, IncomingMessage, OutgoingMessage, SmsJob, StopListEntry
+from messaging.models import (
+    HlrLookup,
+    IncomingMessage,
+    OutgoingMessage,
+    ShortLink,
+    SmsJob,
+    StopListEntry,
+)
 from tests.accounts.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +56,7 @@ def held(account):
             status="delivered",
             text=text,
         )
+    ShortLink.objects.create(code="abc123", job=job, receiver=NUMBER, url="https://e.fr", clicks=2)
     IncomingMessage.objects.create(
         account=account, sender=NUMBER, text="STOP", received_at=job.created_at, ref="r1"
     )
@@ -75,7 +83,7 @@ def test_it_exports_json_and_says_the_stop_entry_is_kept(owner_client, account, 
     assert response["Content-Disposition"].startswith("attachment;")
     export = json.loads(response.content)
     assert export["contacts"][0]["numbers"] == {"home_mobile": NUMBER}
-    assert [m["text"] for m in export["sms_sent"]] == ["Bonjour Alice"]
+    assert [(m["text"], m["link_clicks"]) for m in export["sms_sent"]] == [("Bonjour Alice", 2)]
     assert export["sms_received"][0]["text"] == "STOP"
     assert export["stop_list"]["note"]
     assert "Bruno" not in response.content.decode()
@@ -97,6 +105,7 @@ def test_an_owner_erases_it_and_the_stop_entry_stays(owner_client, account, held
     erased = OutgoingMessage.objects.exclude(receiver=OTHER).get()
     assert receivers == {(OTHER, "Bonjour Bruno"), (erased.receiver, "")}
     assert erased.receiver.startswith("erased-")
+    assert ShortLink.objects.get().receiver == erased.receiver
     book.refresh_from_db()
     rlist.refresh_from_db()
     assert (book.contacts_count, rlist.records) == (1, 1)
