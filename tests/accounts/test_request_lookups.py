@@ -124,12 +124,12 @@ def test_clear_expired_sessions_keeps_live_ones(client, owner):
 
 
 def test_sessions_of_the_removed_backend_stay_signed_in(client, owner, account):
-    """Migrations 0005 then 0008: sessions that name accounts.backends.AccountsBackend (set by
+    """Migrations 0005 then 0010: sessions that name accounts.backends.AccountsBackend (set by
     0004) are pointed back at Django's ModelBackend, then at the throttled backend, so the
     upgrades sign nobody out."""
     migrations = [
         importlib.import_module("accounts.migrations.0005_sessions_model_backend"),
-        importlib.import_module("accounts.migrations.0008_sessions_throttled_backend"),
+        importlib.import_module("accounts.migrations.0010_sessions_throttled_backend"),
     ]
     client.force_login(owner)
     session = Session.objects.get()

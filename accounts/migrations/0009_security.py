@@ -15,7 +15,7 @@ def existing_users_verified(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0006_smsuser"),
+        ("accounts", "0008_credit_orders"),
     ]
 
     operations = [

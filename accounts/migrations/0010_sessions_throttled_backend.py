@@ -34,7 +34,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0007_security"),
+        ("accounts", "0009_security"),
         ("sessions", "0001_initial"),
     ]
 
