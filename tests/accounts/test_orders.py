@@ -9,6 +9,7 @@ from django.test import Client
 from accounts import services
 from accounts.models import CreditMovement, CreditOrder, SmsAccount
 from tests.accounts.factories import ledger_sum
+from tests.conftest import verified_session
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,7 @@ def staff_browser(staff):
     """Staff in a browser of their own (owner_client and staff_client share one client)."""
     client = Client()
     client.force_login(staff)
+    verified_session(client, staff)  # past the two-factor code step
     return client
 
 

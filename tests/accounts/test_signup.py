@@ -85,13 +85,13 @@ def test_it_creates_the_user_and_an_account_credited_after_verification(client, 
 def test_the_welcome_message_formats_the_credits_by_the_locale(client, settings):
     settings.SIGNUP_FREE_CREDITS = Decimal("5")
     page = client.post(URL, form_data(), follow=True).content.decode()
-    assert "est prêt, avec 5,00 crédits offerts." in page
+    assert "pour recevoir 5,00 crédits offerts." in page
 
     settings.SIGNUP_FREE_CREDITS = Decimal("1")
     client.logout()
     client.cookies["django_language"] = "en"
     page = client.post(URL, form_data(email="b@example.com"), follow=True).content.decode()
-    assert "is ready with 1.00 free credit." in page
+    assert "to receive 1.00 free credit." in page
 
 
 def test_it_logs_the_new_customer_in(client):
