@@ -5,11 +5,13 @@ part. At 1280 and 390 px."""
 import threading
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from messaging.encoding import count
 from messaging.models import OutgoingMessage, Route
 from messaging.operator.smpp_connector import Connector
+from tests.accounts.test_two_factor import code as totp_code
 from tests.conftest import require
 from tests.smsc import harness
 
@@ -50,10 +52,13 @@ def test_staff_add_an_smpp_route_and_the_send_forms_sms_are_delivered_per_part(
     page.set_viewport_size({"width": width, "height": 900})
     staff.set_password("staff-pass-123")
     staff.save()
+    # The admin sends staff to the panel's login: password, then the authenticator's code.
     page.goto(live_server.url + "/admin/login/")
     page.fill("#id_username", staff.email)
     page.fill("#id_password", "staff-pass-123")
-    page.locator("input[type=submit]").click()
+    page.get_by_role("button", name="Se connecter").click()
+    page.fill("#id_code", totp_code(TOTPDevice.objects.get(user=staff)))
+    page.get_by_role("button", name="Vérifier").click()
     page.goto(live_server.url + "/admin/messaging/route/add/")
     page.fill("#id_name", "Test SMSC")
     page.select_option("#id_kind", "smpp")
