@@ -51,11 +51,17 @@ def _upsert_tail(cols: list[str]) -> str:
 def add(entries: Iterable[tuple[int, datetime, str, int, Decimal]]) -> None:
     """Add (account id, any time in the hour, status, count, credits) entries: one statement."""
     merged: dict[tuple, list] = {}
+    hours: dict[datetime, datetime] = {}  # a batch's entries share a few moments
     for account_id, moment, status, n, credits in entries:
-        key = (account_id, hour_of(moment), status)
-        slot = merged.setdefault(key, [0, Decimal("0")])
-        slot[0] += n
-        slot[1] += Decimal(credits)
+        hour = hours.get(moment)
+        if hour is None:
+            hour = hours[moment] = hour_of(moment)
+        slot = merged.get((account_id, hour, status))
+        if slot is None:
+            merged[account_id, hour, status] = [n, Decimal(credits)]
+        else:
+            slot[0] += n
+            slot[1] += Decimal(credits)
     if not merged:
         return
     table, cols = _names()
