@@ -17,10 +17,11 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import account_view
+from core.formats import credits_number, credits_plural
 
 from . import reports
 from .encoding import STOP_CLAUSE
@@ -100,8 +101,12 @@ def timeline(message: OutgoingMessage) -> list[Step]:
                 Step(
                     event.at,
                     "cancelled",
-                    _("Cancelled before sending: %(credits)s credits refunded")
-                    % {"credits": event.credits},
+                    ngettext(
+                        "Cancelled before sending: %(credits)s credit refunded",
+                        "Cancelled before sending: %(credits)s credits refunded",
+                        credits_plural(event.credits),
+                    )
+                    % {"credits": credits_number(event.credits)},
                 )
             )
         else:
@@ -110,8 +115,15 @@ def timeline(message: OutgoingMessage) -> list[Step]:
                 Step(
                     event.at,
                     "refund",
-                    _("%(status)s: %(credits)s credits refunded")
-                    % {"status": labels.get(event.status, event.status), "credits": event.credits},
+                    ngettext(
+                        "%(status)s: %(credits)s credit refunded",
+                        "%(status)s: %(credits)s credits refunded",
+                        credits_plural(event.credits),
+                    )
+                    % {
+                        "status": labels.get(event.status, event.status),
+                        "credits": credits_number(event.credits),
+                    },
                     event.error_code,
                 )
             )

@@ -112,6 +112,8 @@ def pages(account, book):
         "api": base + "api/",
         "settings": base + "settings/",
         "order": base + "credits/order/",
+        "campaigns": base + "campaigns/",
+        "campaign_new": base + "campaigns/new/",
     }
 
 

@@ -80,7 +80,7 @@ class TestTimeline:
         content = text(owner_client.get(message_url(message)))
 
         assert message.status == Q.FAILED
-        assert "Échec : 1.00 crédits remboursés" in content or "Échec : 1,00 crédits remboursés" in content
+        assert "Échec : 1,00 crédit remboursé" in content  # the locale's number, singular
         assert "BARRED" in content
 
     def test_it_is_linked_from_the_history_and_the_job_page(self, owner_client, send):
