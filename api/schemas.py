@@ -13,7 +13,7 @@ class Error(Schema):
     httpCode: str | None = None
 
 
-ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 429: Error}
+ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error}
 
 
 def responses(schema) -> dict:
@@ -165,13 +165,14 @@ class IncomingOut(Schema):
 
 
 class SenderIn(Schema):
-    sender: str = Field(..., max_length=64)
-    description: str | None = Field(None, max_length=200)
-    reason: str | None = Field(None, max_length=1000)
+    # The limits of the panel's form (senders.validators, the Sender model).
+    sender: str = Field(..., min_length=1, max_length=11)
+    description: str | None = Field(None, max_length=40)
+    reason: str | None = Field(None, max_length=250)
 
 
 class SenderUpdate(Schema):
-    description: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=40)
     status: Literal["enable", "disable"] | None = None
 
 
@@ -191,7 +192,7 @@ class SenderOut(Schema):
 
 
 class PhonebookIn(Schema):
-    name: str = Field(..., max_length=200)
+    name: str = Field(..., min_length=1, max_length=50)
 
 
 class PhonebookOut(Schema):
@@ -201,9 +202,9 @@ class PhonebookOut(Schema):
 
 
 class ContactIn(Schema):
-    surname: str = Field(..., max_length=1000)
-    name: str = Field(..., max_length=1000)
-    group: str = Field(..., max_length=1000)
+    surname: str = Field(..., max_length=245)
+    name: str = Field(..., max_length=245)
+    group: str = Field(..., max_length=50)
     homeMobile: str | None = Field(None, max_length=64)
     homePhone: str | None = Field(None, max_length=64)
     workMobile: str | None = Field(None, max_length=64)
@@ -269,7 +270,7 @@ class DocumentOut(Schema):
 
 class ReceiverIn(Schema):
     slotId: int = Field(..., ge=1, le=9)
-    description: str = Field(..., max_length=200)
+    description: str = Field(..., min_length=1, max_length=40)
     autoUpdate: bool = False
     csvUrl: str | None = Field(None, max_length=2000)
     documentId: str | None = Field(None, max_length=64)
@@ -367,7 +368,7 @@ class UserUpdate(Schema):
 
 
 class ReceiverUpdate(Schema):
-    description: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=40)
     autoUpdate: bool | None = None
 
 

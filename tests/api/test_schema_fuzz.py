@@ -66,6 +66,26 @@ def signed_session(live_server, settings, account, owner, eager_celery):
     return session
 
 
+@pytest.fixture
+def existing(account, staff):
+    """One object of each kind the paths name, in the key's account."""
+    from accounts.services import sms_user_create
+    from messaging.models import TemplateControl
+    from senders.services import virtual_number_assign
+    from tests.addressbooks.factories import BookFactory, make_recipient_list
+    from tests.senders.factories import SenderFactory
+
+    sms_user_create(account=account, login="fuzzer", password="fuzz-pass-1")
+    TemplateControl.objects.create(account=account, name="fuzz", activity="alerting",
+                                   message="Code #VALUE#")  # fmt: skip
+    virtual_number_assign(account=account, number="+33700000009", by=staff)
+    SenderFactory(account=account, sender="Fuzz", status="enable")
+    book = BookFactory(account=account)
+    rlist = make_recipient_list(account)
+    return {"login": "fuzzer", "name": "fuzz", "number": "+33700000009", "sender": "Fuzz",
+            "bookKey": str(book.pk), "slotId": rlist.slot}  # fmt: skip
+
+
 @pytest.mark.django_db(transaction=True)
 @schema.parametrize()
 @settings(
@@ -75,10 +95,15 @@ def signed_session(live_server, settings, account, owner, eager_celery):
     suppress_health_check=list(HealthCheck),
 )
 def test_the_api_answers_every_generated_request_by_its_schema(
-    case, live_server, signed_session, account
+    case, live_server, signed_session, account, existing
 ):
-    if "serviceName" in (case.path_parameters or {}):
+    params = case.path_parameters or {}
+    if "serviceName" in params:
         # Mostly the key's own account, so that routes get past the 404.
-        case.path_parameters["serviceName"] = account.name
+        params["serviceName"] = account.name
+    for name, value in existing.items():
+        # The account's own objects, so that the routes below them are reached too.
+        if name in params:
+            params[name] = value
     case.call_and_validate(base_url=live_server.url, session=signed_session,
                            checks=CHECKS)  # fmt: skip
