@@ -13,7 +13,6 @@ from datetime import timedelta
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -88,18 +87,12 @@ def application_from(request) -> ApiApplication:
     return app
 
 
-def _keys_with_holder():
-    """Consumer keys with their application and account, and whether the member who validated
-    the key still belongs to the account, active: a key acts in that person's name and stops
-    working when they leave or are deactivated. One query: it runs on every request."""
-    holder = Membership.objects.filter(
-        user_id=OuterRef("validated_by_id"),
-        account_id=OuterRef("application__account_id"),
-        user__is_active=True,
-    )
-    return ConsumerKey.objects.select_related("application__account").annotate(
-        holder_is_member=Exists(holder)
-    )
+def _holder_is_member(ck: ConsumerKey) -> bool:
+    """A key acts in the name of the member who validated it: it stops working when that
+    person leaves the account or is deactivated."""
+    return Membership.objects.filter(
+        user_id=ck.validated_by_id, account_id=ck.application.account_id, user__is_active=True
+    ).exists()
 
 
 def authenticate(request) -> ConsumerKey:
@@ -112,8 +105,10 @@ def authenticate(request) -> ConsumerKey:
         raise ApiError(403, "Invalid application key", "INVALID_KEY")
     if not consumer:
         raise ApiError(401, "You must login first", "NOT_AUTHENTICATED")
-    try:  # get(): the hash is unique, and no ORDER BY to build
-        ck = _keys_with_holder().get(key_hash=key_hash(consumer))
+    try:  # get(): the hash is unique, and no ORDER BY to build (this runs on every request)
+        ck = ConsumerKey.objects.select_related("application__account").get(
+            key_hash=key_hash(consumer)
+        )
     except ConsumerKey.DoesNotExist:
         ck = None
     if ck is None:
@@ -145,7 +140,7 @@ def authenticate(request) -> ConsumerKey:
         raise ApiError(400, "Invalid signature", "INVALID_SIGNATURE")
     if ck.status == ConsumerKey.Status.PENDING:
         raise ApiError(403, "This credential is not valid", "NOT_CREDENTIAL")
-    if not ck.is_usable or not ck.holder_is_member:
+    if not ck.is_usable or not _holder_is_member(ck):
         raise ApiError(403, "This credential is not valid", "INVALID_CREDENTIAL")
     path = api_path(request)
     # A key may always read itself (/auth/currentCredential), whatever its rules.
