@@ -135,6 +135,15 @@ class TestCancelledIsNotFailed:
         assert sorted(refunds.values_list("credits", flat=True)) == [Decimal("1.00")] * 2
         assert balance(account) == Decimal("100.00")
 
+    def test_a_cancelled_jobs_page_says_its_credits_came_back(self, owner_client, account, owner):
+        job = personalised_job(account, owner)
+        services.job_cancel(job=job)
+
+        content = text(owner_client.get(job.get_absolute_url()))
+
+        assert 'data-testid="credits-removed">2,00 (remboursé)<' in content
+        assert 'data-testid="job-status">Annulé<' in content
+
     def test_the_dashboard_counts_cancelled_apart(self, account, owner):
         job = personalised_job(account, owner)
         services.job_cancel(job=job)
