@@ -54,6 +54,8 @@ NAVIGATION: tuple[Link | Group, ...] = (
             Link("webhooks", _("Callbacks"), "messaging:webhooks"),
             Link("credits", _("Credits"), "accounts:ledger"),
             Link("order", _("Buy credits"), "accounts:order"),
+            Link("events", _("Activity"), "accounts:events"),
+            Link("personal_data", _("Personal data"), "messaging:personal_data"),
         ),
     ),
 )

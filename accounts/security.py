@@ -194,5 +194,5 @@ def events(request: HttpRequest):
         request.GET.get("page")
     )
     return render(
-        request, "accounts/events.html", {"account": account, "page": page, "tab": "settings"}
+        request, "accounts/events.html", {"account": account, "page": page, "tab": "events"}
     )

@@ -63,7 +63,7 @@ def _page(request, number: str | None, error: str):
     account = request.account
     context = {
         "account": account,
-        "tab": "settings",
+        "tab": "personal_data",
         "typed": request.POST.get("number") or request.GET.get("number", ""),
         "error": error,
         "is_owner": request.membership.role == Membership.Role.OWNER,

@@ -114,6 +114,8 @@ def pages(account, book):
         "order": base + "credits/order/",
         "campaigns": base + "campaigns/",
         "campaign_new": base + "campaigns/new/",
+        "events": base + "events/",
+        "personal_data": base + "personal-data/?number=%2B33612345678",
     }
 
 
