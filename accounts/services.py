@@ -117,6 +117,46 @@ def credits_refund(*, account: SmsAccount, amount, key: str, reason: str = ""):
     )
 
 
+def credits_refund_many(*, account_id: int, refunds: list[tuple[str, Decimal, str]]) -> int:
+    """Refund several causes of one account at once: (key, amount, reason) each, one movement
+    per cause, one balance update. A cause whose key is already in the ledger is skipped (the
+    unique key refuses a second refund of it); returns how many were applied.
+
+    For the hot path (a batch of failed messages): `credits_refund` costs four queries a cause.
+    """
+    wanted = {key: (_quantize(amount), reason) for key, amount, reason in refunds if amount > 0}
+    if not wanted:
+        return 0
+    with transaction.atomic():
+        done = set(
+            CreditMovement.objects.filter(key__in=list(wanted)).values_list("key", flat=True)
+        )
+        todo = [(key, *wanted[key]) for key in wanted if key not in done]
+        if not todo:
+            return 0
+        total = sum((amount for _key, amount, _reason in todo), Decimal("0"))
+        # The UPDATE locks the account row until commit: the balances written below are exact.
+        SmsAccount.objects.filter(pk=account_id).update(credits=F("credits") + total)
+        balance = SmsAccount.objects.values_list("credits", flat=True).get(pk=account_id) - total
+        movements = []
+        for key, amount, reason in todo:
+            balance += amount
+            movements.append(
+                CreditMovement(
+                    account_id=account_id,
+                    kind=CreditMovement.Kind.REFUND,
+                    amount=amount,
+                    balance_after=balance,
+                    key=key,
+                    reason=reason,
+                )
+            )
+        # A key inserted meanwhile by another transaction raises IntegrityError here and rolls
+        # the whole batch back (balance included): never two refunds for one cause.
+        CreditMovement.objects.bulk_create(movements)
+    return len(todo)
+
+
 def credits_add(*, account: SmsAccount, amount, kind: str, key: str, reason: str = "", by=None):
     """Orders, welcome credits and staff adjustments (which may be negative)."""
     amount = _quantize(amount)

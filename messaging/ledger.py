@@ -3,15 +3,13 @@
 Lower than dispatch and reports, which both use it.
 """
 
-import uuid
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import SmsAccount
-from accounts.services import credits_refund
+from accounts.services import credits_refund_many
 from core import bulk
 
 from . import totals
@@ -38,6 +36,12 @@ def db_datetime(value: datetime):
     """Datetimes in raw SQL go through the backend's adapter, as the ORM's do (SQLite stores
     naive UTC text; a Python datetime with an offset would not compare with it)."""
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def refund_key(message_id: int) -> str:
+    """The ledger key of a message's refund: its credits come back once, whatever the reason
+    (failed, expired, undelivered, cancelled)."""
+    return f"message:{message_id}:refund"
 
 
 def messages_fail(
@@ -83,17 +87,15 @@ def messages_fail(
             (account, created, status, 1, credits)
             for _pk, _job, account, credits, _claim, created in rows
         )
-        by_job: dict[tuple[int, int], Decimal] = {}
-        for _pk, job_id, account_id, credits, _claim, _created in rows:
-            by_job[(job_id, account_id)] = by_job.get((job_id, account_id), Decimal("0")) + credits
-        reasons = jobs_reasons({job_id for job_id, _a in by_job})
-        for (job_id, account_id), amount in by_job.items():
-            if amount > 0:
-                credits_refund(
-                    account=SmsAccount(pk=account_id),
-                    amount=amount,
-                    key=f"job:{job_id}:refund:{status}:{uuid.uuid4()}",
-                    reason=reasons[job_id],
-                )
+        # One refund per message, keyed by the message: the ledger's unique key itself refuses
+        # a second refund of it, whatever path (a retried task, a late report) tries again.
+        reasons = jobs_reasons({job_id for _pk, job_id, *_rest in rows})
+        by_account: dict[int, list[tuple[str, Decimal, str]]] = {}
+        for pk, job_id, account_id, credits, _claim, _created in rows:
+            by_account.setdefault(account_id, []).append(
+                (refund_key(pk), credits, reasons[job_id])
+            )
+        for account_id, refunds in sorted(by_account.items()):
+            credits_refund_many(account_id=account_id, refunds=refunds)
         moved = len(rows)
     return moved

@@ -29,7 +29,7 @@ from senders.models import Sender
 
 from . import dispatch, personalize, selectors, totals
 from .encoding import SmsCount, count
-from .ledger import job_reason
+from .ledger import job_reason, refund_key
 from .models import (
     MessageEvent,
     OutgoingMessage,
@@ -403,7 +403,7 @@ def message_cancel(*, message: OutgoingMessage) -> bool:
             credits_refund(
                 account=job.account,
                 amount=message.credits,
-                key=f"message:{message.pk}:cancel",
+                key=refund_key(message.pk),
                 reason=f"#{job.pk}",
             )
     return True

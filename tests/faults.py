@@ -362,9 +362,10 @@ class PostgresCluster:
 
 def job_outcome(job_id: int) -> dict:
     """Everything the fault tests assert about a job, read from the database."""
-    from django.db.models import Count, Max, Min, Sum
+    from django.db.models import Count, Max, Min, Q, Sum
 
     from accounts.models import CreditMovement
+    from messaging.ledger import refund_key
     from messaging.models import OutgoingMessage, SimulatorSubmission, SmsJob, UnmatchedReport
 
     job = SmsJob.objects.get(pk=job_id)
@@ -384,7 +385,11 @@ def job_outcome(job_id: int) -> dict:
         movements.filter(key=f"job:{job_id}:debit").aggregate(s=Sum("amount"))["s"] or 0
     )
     refunded = (
-        movements.filter(kind="refund", key__startswith=f"job:{job_id}:").aggregate(
+        movements.filter(
+            Q(key__startswith=f"job:{job_id}:")
+            | Q(key__in=[refund_key(pk) for pk in messages.values_list("id", flat=True)]),
+            kind="refund",
+        ).aggregate(
             s=Sum("amount")
         )["s"]
         or 0

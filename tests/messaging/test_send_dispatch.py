@@ -148,7 +148,7 @@ class TestOperatorAnswers:
         assert job.status == SmsJob.Status.DONE
         [refund] = refunds(account)
         assert refund.amount == Decimal("1.00")
-        assert refund.key.startswith(f"job:{job.pk}:refund:")
+        assert refund.key == f"message:{message.pk}:refund"
         assert balance(account) == Decimal("99.00")
         assert ledger_sum(account) == account.credits
 

@@ -5,12 +5,13 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CreditMovement
 from core import recipients
+from messaging import ledger, services
 from messaging import reports as received
-from messaging import services
 from messaging.models import OutgoingMessage, SimulatorEvent, SimulatorSubmission, SmsJob
 from messaging.operator import OutboundSms, get_operator
 from messaging.operator.simulated import deliver_due_events
@@ -196,7 +197,7 @@ class TestDeliveryReports:
         assert message.error_code == "VALIDITY_EXPIRED"
         [refund] = refunds(account)
         assert refund.amount == Decimal("1.00")
-        assert refund.key.startswith(f"job:{message.job_id}:refund:expired:")
+        assert refund.key == f"message:{message.pk}:refund"
         assert balance(account) == Decimal("99.00")
         assert fresh(other).status == Q.SUBMITTED
 
@@ -220,6 +221,43 @@ class TestDeliveryReports:
         assert refunds(account).count() == 1
         assert balance(account) == Decimal("100.00")
         assert ledger_sum(account) == account.credits
+
+    def test_a_second_refund_of_the_same_message_is_refused_by_the_ledger_key(
+        self, submitted, account
+    ):
+        [message, other] = submitted(A, B)
+        received.delivery_reports_receive(reports=[report(message, "expired", T1)])
+        assert balance(account) == Decimal("99.00")
+        # A path that bypassed the status guard (a bug, a hand-edited row) puts the message
+        # back in flight: the refund key alone must stop a second refund.
+        OutgoingMessage.objects.filter(pk=message.pk).update(status=Q.SUBMITTED)
+
+        moved = ledger.messages_fail(
+            failures=[(message.pk, "UNDELIVERED"), (other.pk, "UNDELIVERED")],
+            status=Q.UNDELIVERED,
+            from_statuses=[Q.SUBMITTED],
+        )
+
+        assert moved == 2
+        assert sorted(refunds(account).values_list("key", flat=True)) == sorted(
+            [f"message:{message.pk}:refund", f"message:{other.pk}:refund"]
+        )
+        assert balance(account) == Decimal("100.00")  # the other message only: +1.00
+        assert ledger_sum(account) == account.credits
+
+    def test_the_ledger_refuses_two_movements_with_one_refund_key(self, submitted, account):
+        [message] = submitted(A)
+        received.delivery_reports_receive(reports=[report(message, "expired", T1)])
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            CreditMovement.objects.create(
+                account=account,
+                kind=CreditMovement.Kind.REFUND,
+                amount=Decimal("1.00"),
+                balance_after=Decimal("101.00"),
+                key=f"message:{message.pk}:refund",
+            )
+        assert refunds(account).count() == 1
 
     def test_expired_after_delivered_is_not_refunded(self, submitted, account):
         [message] = submitted(A)
