@@ -194,3 +194,45 @@ class ApiTask(models.Model):
 
     def __str__(self):
         return f"{self.function} {self.status}"
+
+
+class IdempotentRequest(models.Model):
+    """A POST sent with an Idempotency-Key header, and the answer it got.
+
+    The row is inserted in the same transaction as the work (the job and its charge): a second
+    request with the key waits for the first to commit, then finds the row (the unique
+    constraint refuses its own insert) and gets the stored answer; nothing runs or is charged
+    twice. A request that failed leaves no row, so the key may be used again."""
+
+    account = models.ForeignKey(SmsAccount, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # The method, path and body of the first request: the key cannot be reused for another call.
+    fingerprint = models.CharField(max_length=64)
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="one_request_per_key")
+        ]
+
+    def __str__(self):
+        return self.key
+
+    @staticmethod
+    def fingerprint_of(request) -> str:
+        digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+        digest.update(request.body)
+        return digest.hexdigest()
+
+    @classmethod
+    def answered(cls, request, account_id: int) -> bool:
+        """Whether this very request (its Idempotency-Key, method, path and body) has its
+        answer stored."""
+        key = request.headers.get("Idempotency-Key")
+        return (
+            bool(key)
+            and cls.objects.filter(
+                account_id=account_id, key=key, fingerprint=cls.fingerprint_of(request)
+            ).exists()
+        )

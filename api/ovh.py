@@ -13,13 +13,14 @@ from datetime import timedelta
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Membership
 from core import ratelimit
 
 from .errors import ApiError
-from .models import ApiApplication, ConsumerKey, key_hash
+from .models import ApiApplication, ConsumerKey, IdempotentRequest, key_hash
 
 API_PREFIX = "/1.0"
 # A Unix time in ASCII digits (str.isdigit() also takes "²" or Arabic digits, which int() refuses
@@ -48,6 +49,22 @@ def _signed_urls(request) -> list[str]:
     # Clients sign the URL they were given; python-ovh signs it before `requests` quotes it.
     url = request.build_absolute_uri()
     return [url, unquote(url)] if "%" in url else [url]
+
+
+# Requests that change nothing are not checked for replays: replaying one reads again what the
+# key may read anyway, and python-ovh, whose timestamps have a one-second resolution, signs two
+# identical reads made within one second identically (a script polling a status does that).
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _first_sight(ck: ConsumerKey, sig: str, ts: int) -> bool:
+    """Whether this signed request is seen for the first time. The signature covers the
+    method, the URL, the body and the timestamp, so it names one request; it is remembered for
+    as long as its timestamp stays within API_TIME_WINDOW of the clock, after which the
+    timestamp check refuses it. cache.add is one atomic SET NX in Redis: of two copies sent at
+    once, exactly one is first."""
+    ttl = max(1, ts + settings.API_TIME_WINDOW - int(time.time()) + 1)
+    return cache.add(f"api-nonce:{ck.pk}:{sig}", 1, timeout=ttl)
 
 
 def _throttle(ck: ConsumerKey) -> None:
@@ -146,6 +163,17 @@ def authenticate(request) -> ConsumerKey:
     # A key may always read itself (/auth/currentCredential), whatever its rules.
     if not path.startswith("/auth/") and not ck.allows(request.method, path):
         raise ApiError(403, "This call has not been granted", "NOT_GRANTED_CALL")
+    if request.method not in READ_METHODS and not _first_sight(ck, sig, int(ts)):
+        # A copy of a request sent with an Idempotency-Key whose answer is stored may pass:
+        # the route answers it from the store and does nothing. (The header is not signed: a
+        # copy given another key finds no answer and is refused.)
+        if not IdempotentRequest.answered(request, ck.application.account_id):
+            raise ApiError(
+                400,
+                "This signed request was already received: sign each request with its own "
+                "timestamp (identical writes within the same second are refused)",
+                "QUERY_REPLAYED",
+            )
     _throttle(ck)
     now = timezone.now()
     if ck.last_used_at is None or now - ck.last_used_at > timedelta(minutes=1):

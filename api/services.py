@@ -1,18 +1,27 @@
 """Issuing, validating and revoking API credentials; the files scripts hand to the API (OVH's
-/me/document, and a recipient list's csvUrl)."""
+/me/document, and a recipient list's csvUrl); requests made idempotent by a key."""
 
+import re
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from addressbooks.forms import import_max_bytes
 from core import http
 
-from .models import ApiApplication, ApiDocument, ConsumerKey, key_hash, random_key
+from .models import (
+    ApiApplication,
+    ApiDocument,
+    ConsumerKey,
+    IdempotentRequest,
+    key_hash,
+    random_key,
+)
 
 APP_KEY_LENGTH = 16
 APP_SECRET_LENGTH = 32
@@ -231,3 +240,49 @@ def csv_url_fetch(url: str) -> File:
     upload = File(spool, name=name)
     upload.size = response.size
     return upload
+
+
+# --- Idempotency keys ---------------------------------------------------------------------------
+
+# How long an Idempotency-Key is remembered (a script retrying after a network error does so
+# within minutes; Stripe, whose header this is, keeps keys 24 hours).
+IDEMPOTENCY_LIFETIME = timedelta(hours=24)
+# Visible ASCII, as HTTP header values should be; a UUID fits.
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+class KeyReused(Exception):
+    """The idempotency key was used before for another request (method, path or body)."""
+
+
+def idempotent_call(
+    *, account, key: str, fingerprint: str, run: Callable[[], dict]
+) -> tuple[dict, bool]:
+    """Run `run()` once per (account, key) and return (its answer, whether it ran now).
+
+    The key's row is inserted before `run()`, in the same transaction: a concurrent request with
+    the same key blocks on the unique constraint until this one commits, then reads the answer
+    stored here. If `run()` raises, the row goes with everything else and the key is free again.
+    Raises KeyReused when the key was used for another request."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                row = IdempotentRequest.objects.create(
+                    account=account, key=key, fingerprint=fingerprint, response={}
+                )
+        except IntegrityError:
+            row = None
+        if row is not None:
+            row.response = run()
+            row.save(update_fields=["response"])
+            return row.response, True
+        earlier = IdempotentRequest.objects.get(account=account, key=key)
+    if earlier.fingerprint != fingerprint:
+        raise KeyReused
+    return earlier.response, False
+
+
+def idempotent_requests_purge(*, now: datetime | None = None) -> int:
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_LIFETIME
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -6,7 +6,11 @@ from celery import shared_task
 
 @shared_task(ignore_result=True)
 def purge() -> int:
-    """Expired documents and credentials nobody validated."""
+    """Expired documents, credentials nobody validated, idempotency keys past their lifetime."""
     from . import services
 
-    return services.documents_purge() + services.pending_credentials_purge()
+    return (
+        services.documents_purge()
+        + services.pending_credentials_purge()
+        + services.idempotent_requests_purge()
+    )

@@ -123,6 +123,23 @@ def test_a_deferred_job_is_listed_and_cancelled_with_its_credits_back(client, ac
     assert OutgoingMessage.objects.get(pk=job_id).status == OutgoingMessage.Status.CANCELLED
 
 
+def test_a_retry_with_an_idempotency_key_and_repeated_reads(client, account):
+    """python-ovh's raw_call passes the Idempotency-Key header; its call() signs with a
+    one-second timestamp, so identical reads within one second carry one signature."""
+    path = f"/sms/{account.name}/jobs"
+    body = {"message": "Bonjour", "receivers": ["+33612345678"], "noStopClause": True}
+    key = {"Idempotency-Key": "retry-1"}
+
+    first = client.raw_call("POST", path, body, headers=dict(key))
+    retry = client.raw_call("POST", path, body, headers=dict(key))
+
+    assert first.status_code == retry.status_code == 200
+    assert retry.json() == first.json()
+    assert credits(account) == Decimal("99.00")
+    reads = [client.get(f"/sms/{account.name}") for _ in range(5)]
+    assert {r["name"] for r in reads} == {account.name}
+
+
 def test_request_a_sender(client, account):
     created = client.post(f"/sms/{account.name}/senders", sender="MaBoutique",
                           description="Boutique", reason="Notre enseigne")  # fmt: skip
