@@ -11,6 +11,12 @@
 end when the file held no data row. `open_contacts()` picks it or `SpreadsheetFile` (.xlsx
 through openpyxl's streaming reader, .xls through xlrd) from the file's first bytes; a
 workbook's first sheet is read, and its line numbers are the sheet's row numbers.
+
+Hostile files: a NUL byte anywhere refuses a text file (PostgreSQL cannot store one); a line
+longer than the field limit is a line error; an .xlsx is a zip, so its directory is checked
+(`check_zip`: member count, declared sizes, compression ratio) before anything is inflated.
+`check()` is what a web request may run: a text file's first lines, a zip's directory, never
+a whole workbook (that is the worker's job).
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import struct
 import unicodedata
+import zipfile
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -36,9 +44,25 @@ NO_NUMBER_COLUMN = "no_number_column"
 NO_ROWS = "no_rows"
 BAD_LINE = "bad_line"
 BAD_SPREADSHEET = "bad_spreadsheet"
+WORKBOOK_TOO_BIG = "workbook_too_big"
 
 SNIFF_BYTES = 64 * 1024
 MAX_FIELD = 100_000  # characters; csv.Error beyond (a binary or broken file, not a contact)
+MAX_HEADER = 64 * 1024  # characters of the header line (7 column titles need a few dozen)
+# Characters of one physical line: a contact needs a few hundred; read no further, so that a
+# line of millions of separators never becomes millions of cells in memory.
+MAX_LINE = 256 * 1024
+
+# An .xlsx is a zip of XML parts. Legitimate ones inflate about 15 times (openpyxl's and
+# Excel's output); a "zip bomb" inflates thousands of times. Limits, checked on the zip's
+# directory before anything is inflated (zipfile never inflates a member past the size its
+# directory declares, so the declared sizes bound the work):
+ZIP_MAX_DIRECTORY = 1024 * 1024  # bytes of central directory (about 10,000 members)
+ZIP_MAX_MEMBERS = 10_000
+ZIP_MAX_TOTAL = 1024**3  # bytes, all members inflated (worksheets are streamed by openpyxl)
+ZIP_MAX_PART = 64 * 1024**2  # bytes of any part openpyxl reads whole (shared strings, styles…)
+ZIP_MAX_RATIO = 100  # inflated / compressed, for members of more than ZIP_RATIO_FROM bytes
+ZIP_RATIO_FROM = 1024 * 1024
 
 _ALIASES = {
     "surname": ["surname", "nom", "lastname", "nomdefamille", "familyname"],
@@ -69,28 +93,32 @@ def header_key(title: str) -> str:
 
 
 def detect_encoding(binary: BinaryIO) -> str:
-    """Rewinds the file. Raises ImportFileError for an empty or binary file."""
+    """Rewinds the file. Raises ImportFileError for an empty or binary file.
+
+    One streaming pass over the whole file, whatever its start: a NUL byte anywhere makes it
+    binary (also after a BOM or past the first bytes that are not UTF-8)."""
     binary.seek(0)
     head = binary.read(SNIFF_BYTES)
     if not head.strip(b" \t\r\n\xef\xbb\xbf"):
         raise ImportFileError(EMPTY)
-    if b"\x00" in head:
-        raise ImportFileError(NOT_TEXT)
-    if head.startswith(codecs.BOM_UTF8):
-        binary.seek(0)
-        return "utf-8-sig"
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    bom = head.startswith(codecs.BOM_UTF8)
+    decoder = None if bom else codecs.getincrementaldecoder("utf-8")()
+    encoding = "utf-8-sig" if bom else "utf-8"
     chunk = head
-    encoding = "utf-8"
-    try:
-        while chunk:
-            if b"\x00" in chunk:
-                raise ImportFileError(NOT_TEXT)
-            decoder.decode(chunk)
-            chunk = binary.read(1 << 20)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        encoding = "cp1252"
+    while chunk:
+        if b"\x00" in chunk:
+            raise ImportFileError(NOT_TEXT)
+        if decoder is not None:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                encoding, decoder = "cp1252", None
+        chunk = binary.read(1 << 20)
+    if decoder is not None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            encoding = "cp1252"
     binary.seek(0)
     return encoding
 
@@ -123,12 +151,20 @@ class ContactFile:
         self._skipped = 0
         header_line = ""
         while not header_line.strip():
-            header_line = self.text.readline()
+            header_line = self.text.readline(MAX_HEADER + 1)
             self._skipped += 1
             if not header_line:
                 raise ImportFileError(EMPTY)
+            if len(header_line) > MAX_HEADER:
+                raise ImportFileError(BAD_LINE, self._skipped)
         self.delimiter = detect_delimiter(header_line)
-        header = next(csv.reader([header_line], delimiter=self.delimiter))
+        old_limit = csv.field_size_limit(MAX_FIELD)
+        try:
+            header = next(csv.reader([header_line], delimiter=self.delimiter))
+        except csv.Error:  # a quote opened and not closed on the header line
+            raise ImportFileError(BAD_LINE, self._skipped) from None
+        finally:
+            csv.field_size_limit(old_limit)
         self.columns = map_columns(header)
         self.header = header
 
@@ -136,11 +172,20 @@ class ContactFile:
         """Let go of the binary file without closing it."""
         self.text.detach()
 
+    def _lines(self, offset: int) -> Iterator[str]:
+        """The physical lines, each at most MAX_LINE characters (else a line error)."""
+        readline, number = self.text.readline, offset
+        while line := readline(MAX_LINE + 1):
+            number += 1
+            if len(line) > MAX_LINE:
+                raise ImportFileError(BAD_LINE, number)
+            yield line
+
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         old_limit = csv.field_size_limit()
         csv.field_size_limit(MAX_FIELD)
-        reader = csv.reader(self.text, delimiter=self.delimiter)
         offset = self._skipped  # physical lines before the data (header, leading blank lines)
+        reader = csv.reader(self._lines(offset), delimiter=self.delimiter)
         previous_end = 0
         rows = 0
         columns = self.columns
@@ -185,7 +230,52 @@ def _cell_text(value) -> str:
         return str(int(value))  # a number typed in a cell: 33612345678.0 → "33612345678"
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return str(value).strip()
+    # An .xls string may hold NUL characters, which PostgreSQL cannot store: they show nothing.
+    return str(value).replace("\x00", "").strip()
+
+
+def check_zip(binary: BinaryIO) -> None:
+    """Refuse an .xlsx whose zip would inflate too much, reading only its directory.
+
+    Raises ImportFileError(BAD_SPREADSHEET) for a file that is no workbook zip, and
+    ImportFileError(WORKBOOK_TOO_BIG) past a limit. Rewinds the file."""
+    binary.seek(0, io.SEEK_END)
+    size = binary.tell()
+    # The end-of-directory record sits in the last 22 bytes + a comment of up to 64 KiB; its
+    # directory size is read before zipfile builds one object per member (a 50 MB file of
+    # empty members would make a million).
+    tail_start = max(0, size - 22 - 65535)
+    binary.seek(tail_start)
+    tail = binary.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        raise ImportFileError(BAD_SPREADSHEET)
+    members, directory = struct.unpack("<HI", tail[at + 10 : at + 16])
+    if members > ZIP_MAX_MEMBERS or directory > ZIP_MAX_DIRECTORY:
+        raise ImportFileError(WORKBOOK_TOO_BIG)
+    binary.seek(0)
+    try:
+        with zipfile.ZipFile(binary) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise ImportFileError(BAD_SPREADSHEET) from None
+    finally:
+        binary.seek(0)
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names or len(infos) > ZIP_MAX_MEMBERS:
+        raise ImportFileError(BAD_SPREADSHEET)
+    total = 0
+    for info in infos:
+        total += info.file_size
+        streamed = info.filename.startswith("xl/worksheets/")
+        if not streamed and info.file_size > ZIP_MAX_PART:
+            raise ImportFileError(WORKBOOK_TOO_BIG)
+        if info.file_size > ZIP_RATIO_FROM and (
+            info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1)
+        ):
+            raise ImportFileError(WORKBOOK_TOO_BIG)
+    if total > ZIP_MAX_TOTAL:
+        raise ImportFileError(WORKBOOK_TOO_BIG)
 
 
 class SpreadsheetFile:
@@ -246,6 +336,7 @@ def _open_sheet(binary: BinaryIO, kind: str):
     if kind == "xlsx":
         import openpyxl
 
+        check_zip(binary)
         # read_only streams the sheet's XML: memory stays flat whatever the row count.
         book = openpyxl.load_workbook(binary, read_only=True, data_only=True)
         sheet = book.worksheets[0]
@@ -288,13 +379,22 @@ def open_contacts(binary: BinaryIO, *, spreadsheets: bool = True) -> ContactFile
     return ContactFile(binary)
 
 
-def check(binary: BinaryIO, *, spreadsheets: bool = True) -> ContactFile | SpreadsheetFile:
-    """Open and read up to the first data row: the checks a form can run before queuing."""
-    contacts = open_contacts(binary, spreadsheets=spreadsheets)
+def check(binary: BinaryIO, *, spreadsheets: bool = True) -> None:
+    """The checks a web request runs before queuing, in bounded memory and time: a text file's
+    encoding (one streaming pass) and first lines; an .xlsx's zip directory. A workbook is
+    never opened here: openpyxl and xlrd run in the worker, after check_zip. Rewinds the file."""
+    binary.seek(0)
+    head = binary.read(8)
+    binary.seek(0)
+    if spreadsheets and head.startswith(XLSX_MAGIC):
+        check_zip(binary)
+        return
+    if spreadsheets and head == XLS_MAGIC:
+        return  # an OLE2 file is not compressed: its size is its size
+    contacts = ContactFile(binary)
     for _ in contacts:
         break
     else:  # pragma: no cover - __iter__ raises NO_ROWS itself
         raise ImportFileError(NO_ROWS)
     contacts.close()
     binary.seek(0)
-    return contacts

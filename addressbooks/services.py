@@ -64,6 +64,10 @@ FILE_ERRORS = {
         "This workbook cannot be read: it may be damaged or protected by a password. Open it "
         "in your spreadsheet and save it again as .xlsx or as CSV."
     ),
+    parsers.WORKBOOK_TOO_BIG: gettext_lazy(
+        "This workbook would take too much room once opened (it is compressed too much or "
+        "holds too many parts). Save it as CSV (separator: semicolon) and import that file."
+    ),
     INTERNAL: gettext_lazy("The import failed because of an internal error."),
 }
 COLUMN_TITLES = dict(zip(parsers.FIELDS, parsers.EXPORT_HEADER, strict=True))
