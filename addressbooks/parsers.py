@@ -257,7 +257,7 @@ def check_zip(binary: BinaryIO) -> None:
     try:
         with zipfile.ZipFile(binary) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+    except Exception:  # BadZipFile, NotImplementedError for an odd version, struct errors…
         raise ImportFileError(BAD_SPREADSHEET) from None
     finally:
         binary.seek(0)

@@ -9,6 +9,14 @@ import openpyxl
 
 from addressbooks import parsers
 
+# Fixed dates in the zip and the document properties: the same rows give the same bytes, so
+# a seeded fuzz makes the same files on every run.
+_STAMP = (2026, 1, 1, 0, 0, 0)
+_CORE = (
+    b'<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/'
+    b'package/2006/metadata/core-properties"/>'
+)
+
 
 def xlsx(rows) -> bytes:
     book = openpyxl.Workbook()
@@ -16,7 +24,7 @@ def xlsx(rows) -> bytes:
         book.active.append(row)
     out = io.BytesIO()
     book.save(out)
-    return out.getvalue()
+    return _replace_member(out.getvalue(), "docProps/core.xml", _CORE)
 
 
 def _replace_member(content: bytes, name: str, data: bytes) -> bytes:
@@ -26,8 +34,12 @@ def _replace_member(content: bytes, name: str, data: bytes) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             if info.filename != name:
-                target.writestr(info, source.read(info.filename))
-        target.writestr(name, data)
+                member = zipfile.ZipInfo(info.filename, _STAMP)
+                member.compress_type = zipfile.ZIP_DEFLATED
+                target.writestr(member, source.read(info.filename))
+        member = zipfile.ZipInfo(name, _STAMP)
+        member.compress_type = zipfile.ZIP_DEFLATED
+        target.writestr(member, data)
     return out.getvalue()
 
 
