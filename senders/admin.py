@@ -220,7 +220,9 @@ class SenderAdmin(admin.ModelAdmin):
         return FileResponse(
             handle,
             as_attachment=True,
-            filename=document.original_name,
+            # Never the customer's file name ("invoice.exe"): ours, with the extension of the
+            # type read from the content.
+            filename=document.download_name,
             content_type=document.content_type,
         )
 

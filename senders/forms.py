@@ -10,6 +10,7 @@ from .validators import (
     MAX_DOCUMENT_SIZE,
     MAX_DOCUMENTS,
     SENDER_MAX_LENGTH,
+    document_type,
     normalize_domain,
     sniff_content_type,
     validate_sender_name,
@@ -90,6 +91,13 @@ class ManualSenderForm(forms.Form):
                 _("%(names)s: only PDF, JPEG and PNG documents are accepted."),
                 params={"names": ", ".join(wrong)},
             )
+        broken = [d.name for d in documents if document_type(d) is None]
+        if broken:
+            raise forms.ValidationError(
+                _("%(names)s: this document cannot be opened (it is damaged or protected by "
+                  "a password)."),
+                params={"names": ", ".join(broken)},
+            )  # fmt: skip
         return documents
 
 

@@ -5,6 +5,7 @@ from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SmsAccount
@@ -158,6 +159,13 @@ class SenderDocument(models.Model):
     def document_id(self) -> uuid.UUID:
         """OVH's documentID is a uuid: this row's id written as one."""
         return uuid.UUID(int=self.pk)
+
+    @property
+    def download_name(self) -> str:
+        """The name staff download it under: chosen here, with the extension of its type."""
+        return f"{slugify(self.sender.sender) or 'sender'}-document-{self.pk}" + EXTENSIONS.get(
+            self.content_type, ""
+        )
 
 
 @receiver(post_delete, sender=SenderDocument)

@@ -18,7 +18,7 @@ from accounts.models import Membership, SmsAccount, User
 from core import http
 
 from .models import Sender, SenderDocument
-from .validators import MAX_DOCUMENT_SIZE, MAX_DOCUMENTS, sniff_content_type
+from .validators import MAX_DOCUMENT_SIZE, MAX_DOCUMENTS, document_type
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def sender_request_create(
                 reason=reason,
             )
             for upload in documents:
-                content_type = sniff_content_type(upload)
+                content_type = document_type(upload)
                 if content_type is None:
                     raise SenderError(_("Only PDF, JPEG and PNG documents are accepted."))
                 document = SenderDocument(
@@ -243,7 +243,7 @@ def sender_document_declare(*, sender: Sender, name: str, description: str = "")
 
 def sender_document_store(*, document: SenderDocument, stream, length: int) -> None:
     """The content of a declared document: at most MAX_DOCUMENT_SIZE bytes of PDF, JPEG or
-    PNG (read from its first bytes). Raises SenderError, or core.http.TooLarge."""
+    PNG (read from its bytes, and opened). Raises SenderError, or core.http.TooLarge."""
     if document.file:
         raise SenderError(_("This document already has its content."))
     if length > MAX_DOCUMENT_SIZE:
@@ -251,7 +251,7 @@ def sender_document_store(*, document: SenderDocument, stream, length: int) -> N
     with tempfile.TemporaryFile() as spool:
         size = http.read_limited(stream, spool, max_bytes=MAX_DOCUMENT_SIZE)
         upload = File(spool, name=document.original_name)
-        content_type = sniff_content_type(upload)
+        content_type = document_type(upload)
         if content_type is None:
             raise SenderError(_("Only PDF, JPEG and PNG documents are accepted."))
         document.content_type, document.size = content_type, size

@@ -9,7 +9,16 @@ from django.urls import reverse
 
 from senders.models import Sender, SenderDocument
 from tests.senders.conftest import stored_files
-from tests.senders.factories import EXE, JPEG, PDF, PNG, SenderFactory
+from tests.senders.factories import (
+    ENCRYPTED_PDF,
+    EXE,
+    FAKE_PDF,
+    FAKE_PNG,
+    JPEG,
+    PDF,
+    PNG,
+    SenderFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -260,6 +269,23 @@ def test_ten_documents_are_accepted(owner_client, account, media):
     assert response.status_code == 302
     assert SenderDocument.objects.count() == 10
     assert len(stored_files(media)) == 10
+
+
+@pytest.mark.parametrize(
+    "content",
+    [FAKE_PDF, FAKE_PNG, PDF[: len(PDF) // 2], JPEG[:20], ENCRYPTED_PDF],
+    ids=["pdf-header-only", "png-header-only", "truncated-pdf", "truncated-jpeg", "encrypted"],
+)
+def test_a_document_that_only_starts_right_is_refused(owner_client, account, media, content):
+    response = owner_client.post(
+        add_url(account), request_data(documents=[pdf("kbis.pdf", content)])
+    )
+
+    assert response.status_code == 200
+    assert "kbis.pdf: this document cannot be opened" in response.context["form"].errors[
+        "documents"
+    ][0]
+    assert not Sender.objects.exists() and stored_files(media) == []
 
 
 def test_limits_are_checked_before_reading_any_content(owner_client, account, monkeypatch):

@@ -7,8 +7,10 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.core import mail
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils.text import slugify
 
 from messaging.models import SmsJob
 from senders.models import Sender, SenderDocument
@@ -249,9 +251,36 @@ def test_staff_download_documents_as_attachments(staff_client, waiting):
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["Content-Disposition"].startswith("attachment;")
-    assert "logo" in response["Content-Disposition"]
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{slugify(waiting.sender)}-document-{document.pk}.png"'
+    )
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content) == PNG
+
+
+def test_a_document_named_like_a_program_downloads_under_our_name(owner, staff, account, media):
+    """A real PDF sent as "invoice.exe" is kept, but stored and served as a .pdf."""
+    customer, staff_client = Client(), Client()
+    customer.force_login(owner)
+    staff_client.force_login(staff)
+    response = customer.post(
+        reverse("senders:add", args=[account.name]),
+        {"mode": "manual", "sender": "FACTURES", "reason": "Our invoices", "description": "",
+         "documents": [SimpleUploadedFile("invoice.exe", PDF, "application/x-msdownload")]},
+    )  # fmt: skip
+    assert response.status_code == 302
+    document = SenderDocument.objects.get()
+    assert document.content_type == "application/pdf"
+    assert document.file.name.endswith(".pdf") and "invoice" not in document.file.name
+
+    download = staff_client.get(
+        reverse("admin:senders_senderdocument_download", args=[document.pk])
+    )
+
+    assert download["Content-Type"] == "application/pdf"
+    assert download["Content-Disposition"] == (
+        f'attachment; filename="factures-document-{document.pk}.pdf"'
+    )
 
 
 def test_customers_cannot_download_documents(client, owner, outsider, waiting):
