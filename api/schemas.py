@@ -13,6 +13,7 @@ class Error(Schema):
     httpCode: str | None = None
 
 
+# 409: a conflict (a name already taken, an Idempotency-Key used for another request).
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error}
 
 

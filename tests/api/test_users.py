@@ -185,7 +185,8 @@ class TestUsersRoutes:
             "quotaInformations": {"quotaLeft": 3, "quotaStatus": "active"},
             "alertThresholdInformations": {"alertEmail": "ops@example.com", "alertThreshold": 2},
         })  # fmt: skip
-        for _ in range(3):
+        for n in range(3):
+            api_client.time_offset = n  # three sends, not one replayed (same second, same body)
             with django_capture_on_commit_callbacks(execute=True):
                 api_client.post(f"/sms/{sn}/users/api/jobs", {"message": "x", "receivers": [A],
                                                                "noStopClause": True})  # fmt: skip

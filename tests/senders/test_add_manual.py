@@ -282,7 +282,7 @@ def test_a_document_that_only_starts_right_is_refused(owner_client, account, med
     )
 
     assert response.status_code == 200
-    assert "kbis.pdf: this document cannot be opened" in response.context["form"].errors[
+    assert "kbis.pdf : ce document ne peut pas être ouvert" in response.context["form"].errors[
         "documents"
     ][0]
     assert not Sender.objects.exists() and stored_files(media) == []
