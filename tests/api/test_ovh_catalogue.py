@@ -61,6 +61,7 @@ class TestTemplatesControl:
     def test_duplicates_and_bad_names(self, api_client, sn):
         body = {"activity": "alerting", "name": "a", "message": "x"}
         assert api_client.post(f"/sms/{sn}/templatesControl", body).status_code == 200
+        api_client.time_offset = 1  # the same call again, signed anew (a copy is a replay)
         assert api_client.post(f"/sms/{sn}/templatesControl", body).status_code == 409
         bad = api_client.post(f"/sms/{sn}/templatesControl", {**body, "name": "a b/c"})
         assert bad.status_code == 400
