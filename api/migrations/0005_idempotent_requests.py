@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_sessions_model_backend'),
-        ('api', '0003_apitask'),
+        ('api', '0004_verbose_names'),
     ]
 
     operations = [
