@@ -82,12 +82,14 @@ def test_every_html_page_carries_the_policy(client, account, owner):
     assert pages > 40
 
 
-def test_every_admin_page_carries_the_policy(client, account, staff):
-    client.force_login(staff)
+def test_every_admin_page_carries_the_policy(staff_client, account):
+    client = staff_client  # past the two-factor step: the admin's own pages, not a redirect
     problems, pages = [], 0
     for route in walk():
         if route.namespace != "admin" or not route.name:
             continue
+        if route.name.startswith("admin:otp_totp_totpdevice_") and route.kwargs:
+            continue  # django-otp's config/qrcode views answer an unknown id with a 500
         kwargs = {k: admin_placeholder(k, c, account) for k, c in route.kwargs.items()}
         try:
             url = reverse(route.name, kwargs=kwargs)

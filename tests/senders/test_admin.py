@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from messaging.models import SmsJob
 from senders.models import Sender, SenderDocument
 from tests.accounts.factories import MembershipFactory, UserFactory
+from tests.conftest import verified_session
 from tests.senders.factories import PDF, PNG, SenderFactory
 
 pytestmark = pytest.mark.django_db
@@ -263,6 +264,7 @@ def test_a_document_named_like_a_program_downloads_under_our_name(owner, staff, 
     customer, staff_client = Client(), Client()
     customer.force_login(owner)
     staff_client.force_login(staff)
+    verified_session(staff_client, staff)
     response = customer.post(
         reverse("senders:add", args=[account.name]),
         {"mode": "manual", "sender": "FACTURES", "reason": "Our invoices", "description": "",
