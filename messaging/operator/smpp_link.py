@@ -298,7 +298,13 @@ class SmppLink:
             self.enquire_link()
         if self.outstanding:
             oldest = min(at for _p, at in self.outstanding.values())
-            if now - oldest > self.timeout and now - self.last_heard > self.timeout:
+            late = now - oldest
+            # A silent line after a timeout, or an answer three timeouts late while other PDUs
+            # still come (receipts, MO): that answer is lost, and waiting on would hold the
+            # route's messages forever.
+            if late > self.timeout and (
+                now - self.last_heard > self.timeout or late > 3 * self.timeout
+            ):
                 raise LinkDown("submit_sm unanswered")
 
     def enquire_link(self) -> None:
