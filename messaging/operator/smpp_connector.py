@@ -9,7 +9,7 @@ their parts through the window → record the answers under the dispatch claim
 
 Failover: while the link is down, waiting messages another healthy route can take are given
 back to the dispatchers at once (a RouteFailover each); those with no other route wait for the
-link. A submit answer other than throttling moves the message on the same way when another
+link, up to their validity period (then expired and refunded). A submit answer other than throttling moves the message on the same way when another
 route exists; else it stands (a transient one is retried later by dispatch, a permanent one
 fails and is refunded). ESME_RTHROTTLED only slows the link down (the part is sent again).
 
@@ -31,15 +31,18 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from core import bulk
 
 from .. import dispatch, routing
 from ..encoding import count
+from ..ledger import messages_fail
 from ..models import OutgoingMessage, Route, RouteFailover, SmppOutbox, SmppPart
 from . import smpp_codec, smpp_received
 from .base import SubmitResult
@@ -202,6 +205,7 @@ class RouteConnector:
         )
         self.route.link = Route.Link.DOWN
         self._hand_back()
+        self._expire_waiting()
         self._renew_leases()
 
     def _heartbeat(self) -> bool:
@@ -307,6 +311,36 @@ class RouteConnector:
             pk for pk, country in rows if routing.next_route_exists(pk, country, leaving=self.route)
         ]
         self._fail_over(movable, reason="LINK_DOWN")
+
+    def _expire_waiting(self) -> None:
+        """Link down: a message no other route could take waits for the link, but not past
+        its job's validity period (from when the message was written). It was never sent,
+        so it expires and is refunded (under its claim, so once)."""
+        now = timezone.now()
+        waiting = SmppOutbox.objects.filter(route_id=self.route_id, state=_OUT.WAITING)
+        jobs = (
+            waiting.values("message__job_id", "message__job__validity_period")
+            .annotate(oldest=Min("message__created_at"))
+            .order_by()
+        )
+        for job in jobs:
+            born_before = now - timedelta(minutes=job["message__job__validity_period"])
+            if job["oldest"] > born_before:
+                continue
+            rows = waiting.filter(
+                message__job_id=job["message__job_id"], message__created_at__lte=born_before
+            )
+            claims = dict(rows.values_list("message_id", "claim"))
+            with transaction.atomic():
+                SmppOutbox.objects.filter(pk__in=list(claims), state=_OUT.WAITING).delete()
+                # A dispatcher that took one over meanwhile (a newer claim) routes it anew.
+                messages_fail(
+                    failures=[(pk, "VALIDITY_EXPIRED") for pk in claims],
+                    status=_Q.EXPIRED,
+                    from_statuses=(_Q.SUBMITTING,),
+                    claims=claims,
+                )
+            dispatch.job_finish_if_complete(job["message__job_id"])
 
     def _fail_over(self, ids: list[int], *, reason: str) -> None:
         if not ids:

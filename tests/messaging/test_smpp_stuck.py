@@ -3,12 +3,23 @@ waiting for a link that stays down past their validity period."""
 
 import threading
 import time
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
+from accounts.models import SmsAccount
+from core import recipients
+from messaging import services
+from messaging.models import OutgoingMessage, Route, RouteCountry, SmppOutbox
+from messaging.operator.smpp_connector import RouteConnector
 from messaging.operator.smpp_link import LinkDown, Part, SmppLink
 from tests.conftest import require
 from tests.smsc import harness
+from tests.smsc.harness import wait_for
+
+Q = OutgoingMessage.Status
 
 
 @pytest.fixture
@@ -63,3 +74,61 @@ def test_a_lost_submit_answer_breaks_the_link_even_while_the_smsc_keeps_talking(
     link.close()
     assert not alive, "submit() still waiting for an answer that will never come"
     assert outcome == ["submit_sm unanswered"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_messages_waiting_for_a_link_that_stays_down_expire_after_their_validity(
+    account, owner, settings
+):
+    """With no other route, a handed-over message waits for the link, but not past its
+    validity period: it then expires and its credits come back, once."""
+    settings.SMPP = {"HANDOFF_LEASE_SECONDS": 120, "HEARTBEAT_SECONDS": 0.3, "POLL_SECONDS": 0.05}
+    SmsAccount.objects.filter(pk=account.pk).update(credits=Decimal(10))
+    route = Route.objects.create(
+        name="dead",
+        kind=Route.Kind.SMPP,
+        config={"host": "127.0.0.1", "port": harness.free_port(), "system_id": "x", "timeout": 1},
+    )
+    RouteCountry.objects.create(route=route, country="FR", cost=Decimal("0.01"))
+    job = services.job_submit(
+        account=account,
+        user=owner,
+        message="Bonjour",
+        parsed=recipients.parse("+33612345678\n+33612345679", "FR"),
+        stop_clause=False,
+    )  # no route up: both wait for a retry, charged
+    old, fresh = OutgoingMessage.objects.filter(job=job).order_by("receiver")
+    # As if routing had handed them over while the link was up, one three days ago:
+    for message in (old, fresh):
+        OutgoingMessage.objects.filter(pk=message.pk).update(
+            status=Q.SUBMITTING, route=route, next_attempt_at=timezone.now() + timedelta(hours=1)
+        )
+        message.refresh_from_db()
+        SmppOutbox.objects.create(
+            message=message,
+            route=route,
+            claim=message.attempts,
+            payload={"receiver": message.receiver, "sender": "", "text": "Bonjour"},
+        )
+    OutgoingMessage.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(minutes=job.validity_period + 1)
+    )
+    charged = SmsAccount.objects.get(pk=account.pk).credits
+    stop = threading.Event()
+    thread = threading.Thread(target=RouteConnector(route.pk, stop).run, daemon=True)
+    thread.start()
+    try:
+        wait_for(
+            lambda: OutgoingMessage.objects.get(pk=old.pk).status == Q.EXPIRED,
+            what="the old message expired",
+        )
+        time.sleep(0.5)  # more bind failures: still refunded once
+    finally:
+        stop.set()
+        thread.join(10)
+    assert OutgoingMessage.objects.get(pk=old.pk).error_code == "VALIDITY_EXPIRED"
+    assert SmsAccount.objects.get(pk=account.pk).credits == charged + old.credits
+    assert not SmppOutbox.objects.filter(pk=old.pk).exists()
+    # The other one still waits for the link.
+    assert OutgoingMessage.objects.get(pk=fresh.pk).status == Q.SUBMITTING
+    assert SmppOutbox.objects.get(pk=fresh.pk).state == SmppOutbox.State.WAITING
