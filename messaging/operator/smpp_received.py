@@ -70,7 +70,28 @@ def receipt_apply(route: Route, receipt: smpp_codec.Receipt) -> None:
         )
         return
     SmppPart.objects.filter(pk=part.pk).update(stat=receipt.stat, err=receipt.err, reported_at=now)
-    stats = list(SmppPart.objects.filter(message_id=part.message_id).values_list("stat", "err"))
+    message = OutgoingMessage.objects.only("id", "operator_id", "status", "route_id").get(
+        pk=part.message_id
+    )
+    # The parts of the submission that carries the message now: the latest set on this route,
+    # the one whose first part's id the message records.
+    first = (
+        SmppPart.objects.filter(
+            route=route, message_id=message.pk, part=1, smsc_id=message.operator_id
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if message.route_id != route.pk or first is None or part.pk < first:
+        # A receipt of a submission the message has left (a delivery error moved it to another
+        # route, or it was sent again): its timeline only, never a decision.
+        _part_event(part, receipt, now)
+        return
+    stats = list(
+        SmppPart.objects.filter(route=route, message_id=message.pk, pk__gte=first).values_list(
+            "stat", "err"
+        )
+    )
     failing = [
         (s, e) for s, e in stats if smpp_codec.RECEIPT_STATUS.get(s, "delivered") != "delivered"
     ]
@@ -81,17 +102,8 @@ def receipt_apply(route: Route, receipt: smpp_codec.Receipt) -> None:
         final, err = "delivered", ""
     else:
         # Not decided yet: this part's receipt only goes on the message's timeline.
-        MessageEvent.objects.create(
-            message_id=part.message_id,
-            at=now,
-            kind=MessageEvent.Kind.REPORT,
-            status=smpp_codec.RECEIPT_STATUS.get(receipt.stat, receipt.stat.lower())[:16],
-            error_code=receipt.err,
-            part=part.part,
-            parts=part.parts,
-        )
+        _part_event(part, receipt, now)
         return
-    message = OutgoingMessage.objects.only("id", "operator_id", "status").get(pk=part.message_id)
     if final != "delivered" and err.upper() in route.failover_codes():
         if delivery_failover(route, message, reason=f"DLR_{err}"[:32]):
             return
@@ -108,6 +120,18 @@ def receipt_apply(route: Route, receipt: smpp_codec.Receipt) -> None:
                 "at": now.isoformat(),
             }
         ]
+    )
+
+
+def _part_event(part: SmppPart, receipt: smpp_codec.Receipt, now) -> None:
+    MessageEvent.objects.create(
+        message_id=part.message_id,
+        at=now,
+        kind=MessageEvent.Kind.REPORT,
+        status=smpp_codec.RECEIPT_STATUS.get(receipt.stat, receipt.stat.lower())[:16],
+        error_code=receipt.err,
+        part=part.part,
+        parts=part.parts,
     )
 
 
