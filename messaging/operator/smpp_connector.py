@@ -166,6 +166,8 @@ class RouteConnector:
             timeout=float(config.get("timeout", 10)),
             enquire_every=float(config.get("enquire_link_seconds", 30)),
             on_deliver=lambda pdu: smpp_received.deliver_sm_receive(self.route, pdu),
+            on_tick=self._keepalive,
+            tick_every=settings.SMPP["HEARTBEAT_SECONDS"],
         )
 
     def _serve(self, link: SmppLink) -> None:
@@ -216,6 +218,11 @@ class RouteConnector:
         smpp_received.kept_receipts_apply(self.route)
         self._forget_recorded()
         return self.route.enabled and self._settings() == self._bound_with
+
+    def _keepalive(self) -> None:
+        """In the middle of a long batch (a throttled link): still alive, leases renewed."""
+        Route.objects.filter(pk=self.route_id).update(heartbeat_at=timezone.now())
+        self._renew_leases()
 
     def _forget_recorded(self) -> None:
         """An accepted row answers a claim taken over after a lost record; once the message's

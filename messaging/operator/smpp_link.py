@@ -109,11 +109,17 @@ class SmppLink:
         timeout: float = 10.0,
         enquire_every: float = 30.0,
         on_deliver: Callable | None = None,
+        on_tick: Callable | None = None,
+        tick_every: float = 5.0,
     ):
         self.window = max(1, window)
         self.timeout = timeout
         self.enquire_every = enquire_every
         self.on_deliver = on_deliver or (lambda pdu: ESME_ROK)
+        # Called every `tick_every` seconds while submit() works (a throttled link can take
+        # minutes over a batch): the connector's heartbeat.
+        self.on_tick = on_tick or (lambda: None)
+        self.tick_every = tick_every
         self.rate = _Rate(float(throughput))
         self.credentials = {"system_id": system_id, "password": password}
         self.system_type = system_type
@@ -175,9 +181,13 @@ class SmppLink:
         return what was answered by then; the rest stays outstanding for the next call."""
         queue = deque(parts)
         deadline = None if budget is None else time.monotonic() + budget
+        ticked = time.monotonic()
         while queue or self.retry or self.outstanding:
             if deadline is not None and time.monotonic() >= deadline:
                 break
+            if time.monotonic() - ticked >= self.tick_every:
+                self.on_tick()
+                ticked = time.monotonic()
             self._send_what_fits(queue)
             self._read(0.05 if (queue or self.retry) else self.timeout)
             self._check_alive()

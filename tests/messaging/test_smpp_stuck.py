@@ -132,3 +132,56 @@ def test_messages_waiting_for_a_link_that_stays_down_expire_after_their_validity
     # The other one still waits for the link.
     assert OutgoingMessage.objects.get(pk=fresh.pk).status == Q.SUBMITTING
     assert SmppOutbox.objects.get(pk=fresh.pk).state == SmppOutbox.State.WAITING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_throttled_route_keeps_its_heartbeat_while_it_works_slowly_through_a_claim(
+    smsc, account, owner, settings, monkeypatch
+):
+    """ESME_RTHROTTLED slows the route down; it must not make it look dead (a stale
+    heartbeat makes routing pass over it and the messages it holds lose their lease)."""
+    from messaging import routing
+
+    settings.SMPP = {"HANDOFF_LEASE_SECONDS": 120, "HEARTBEAT_SECONDS": 0.3, "POLL_SECONDS": 0.05}
+    monkeypatch.setattr(routing, "HEARTBEAT_STALE_SECONDS", 2)
+    SmsAccount.objects.filter(pk=account.pk).update(credits=Decimal(100))
+    route = Route.objects.create(
+        name="slow",
+        kind=Route.Kind.SMPP,
+        throughput=20,
+        config={"host": "127.0.0.1", "port": smsc.port, "system_id": "panel", "timeout": 2},
+        credentials={"password": "secret"},
+    )
+    RouteCountry.objects.create(route=route, country="FR", cost=Decimal("0.01"))
+    stop = threading.Event()
+    thread = threading.Thread(target=RouteConnector(route.pk, stop).run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: Route.objects.get(pk=route.pk).link == Route.Link.UP, what="bind")
+        smsc.configure(throttle=12)  # the rate halves to about 1 message a second
+        receivers = "\n".join(f"+3361234{i:04d}" for i in range(30))
+        job = services.job_submit(
+            account=account,
+            user=owner,
+            message="Bonjour",
+            parsed=recipients.parse(receivers, "FR"),
+            stop_clause=False,
+        )
+        wait_for(lambda: len(smsc.state()["submits"]) >= 1, what="sending")
+        ages = []
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            beat = Route.objects.get(pk=route.pk).heartbeat_at
+            ages.append((timezone.now() - beat).total_seconds())
+            time.sleep(0.2)
+        assert len(smsc.state()["submits"]) < 30, "not slowed down: the test proves nothing"
+        assert max(ages) < 2, f"heartbeat went stale while throttled: {max(ages):.1f} s"
+        wait_for(
+            lambda: not OutgoingMessage.objects.filter(job=job, status=Q.SUBMITTING).exists(),
+            timeout=120,
+            every=0.5,
+            what="all sent",
+        )
+    finally:
+        stop.set()
+        thread.join(10)
