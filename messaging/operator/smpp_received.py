@@ -12,6 +12,8 @@ next route instead.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,6 +30,8 @@ from ..models import (
 from . import smpp_codec
 
 _Q = OutgoingMessage.Status
+KEPT_SWEEP = timedelta(hours=1)
+KEPT_SWEEP_BATCH = 1000
 
 
 def _text(value) -> str:
@@ -53,26 +57,35 @@ def deliver_sm_receive(route: Route, pdu) -> int:
     return 0
 
 
-def receipt_apply(route: Route, receipt: smpp_codec.Receipt) -> None:
+def receipt_apply(route: Route, receipt: smpp_codec.Receipt, *, kept: bool = False) -> bool:
+    """Apply one part's receipt; False when it has to wait (kept, if it is not already)."""
     now = timezone.now()
     part = SmppPart.objects.filter(route=route, smsc_id=receipt.smsc_id).first()
-    if part is None:
-        # The SMSC can report a part before the connector has recorded the batch it belongs
-        # to: kept (durably, before the deliver_sm is acknowledged) under a key no message
-        # has, and applied by kept_receipts_apply once the part is recorded.
-        key = _kept_key(route, receipt.smsc_id)
-        payload = {"operator_id": key, "status": "smpp-receipt", "stat": receipt.stat}
-        UnmatchedReport.objects.create(
-            kind=UnmatchedReport.Kind.REPORT,
-            operator_id=key,
-            payload={**payload, "err": receipt.err, "smsc_id": receipt.smsc_id},
-            received_at=now,
+    message = (
+        None
+        if part is None
+        else OutgoingMessage.objects.only("id", "operator_id", "status", "route_id").get(
+            pk=part.message_id
         )
-        return
-    SmppPart.objects.filter(pk=part.pk).update(stat=receipt.stat, err=receipt.err, reported_at=now)
-    message = OutgoingMessage.objects.only("id", "operator_id", "status", "route_id").get(
-        pk=part.message_id
     )
+    if part is None or (
+        message.route_id == route.pk and message.status in OutgoingMessage.IN_FLIGHT
+    ):
+        # The SMSC can report a part before its submission is recorded (the connector has not
+        # written the batch yet, or its record lost the claim to a dispatcher that records it
+        # from the outbox): kept (durably, before the deliver_sm is acknowledged) under a key
+        # no message has, and applied by kept_receipts_apply once it is recorded.
+        if not kept:
+            key = _kept_key(route, receipt.smsc_id)
+            payload = {"operator_id": key, "status": "smpp-receipt", "stat": receipt.stat}
+            UnmatchedReport.objects.create(
+                kind=UnmatchedReport.Kind.REPORT,
+                operator_id=key,
+                payload={**payload, "err": receipt.err, "smsc_id": receipt.smsc_id},
+                received_at=now,
+            )
+        return False
+    SmppPart.objects.filter(pk=part.pk).update(stat=receipt.stat, err=receipt.err, reported_at=now)
     # The parts of the submission that carries the message now: the latest set on this route,
     # the one whose first part's id the message records.
     first = (
@@ -86,7 +99,7 @@ def receipt_apply(route: Route, receipt: smpp_codec.Receipt) -> None:
         # A receipt of a submission the message has left (a delivery error moved it to another
         # route, or it was sent again): its timeline only, never a decision.
         _part_event(part, receipt, now)
-        return
+        return True
     stats = list(
         SmppPart.objects.filter(route=route, message_id=message.pk, pk__gte=first).values_list(
             "stat", "err"
@@ -103,10 +116,10 @@ def receipt_apply(route: Route, receipt: smpp_codec.Receipt) -> None:
     else:
         # Not decided yet: this part's receipt only goes on the message's timeline.
         _part_event(part, receipt, now)
-        return
+        return True
     if final != "delivered" and err.upper() in route.failover_codes():
         if delivery_failover(route, message, reason=f"DLR_{err}"[:32]):
-            return
+            return True
     # The deciding receipt, as the report of the message's last part (the panel's reports
     # decide on the last part; here any part's failure, or the last delivery, decides).
     reports.delivery_reports_receive(
@@ -121,6 +134,7 @@ def receipt_apply(route: Route, receipt: smpp_codec.Receipt) -> None:
             }
         ]
     )
+    return True
 
 
 def _part_event(part: SmppPart, receipt: smpp_codec.Receipt, now) -> None:
@@ -144,7 +158,12 @@ def kept_receipts_apply(route: Route, smsc_ids: list[str] | None = None) -> int:
     the route's); returns how many were applied."""
     kept = UnmatchedReport.objects.filter(kind=UnmatchedReport.Kind.REPORT)
     if smsc_ids is None:
-        kept = kept.filter(operator_id__startswith=f"smpp:{route.pk}:")
+        # The heartbeat's sweep: receipts of the last hour, a bounded number. Older ones are
+        # for parts never recorded (a submission whose answer was lost): they stay listed
+        # for staff, and would otherwise be read again on every heartbeat, forever.
+        recent = timezone.now() - KEPT_SWEEP
+        kept = kept.filter(operator_id__startswith=f"smpp:{route.pk}:", received_at__gte=recent)
+        kept = kept.order_by("received_at")[:KEPT_SWEEP_BATCH]
     else:
         if not kept.exists():
             return 0
@@ -152,8 +171,7 @@ def kept_receipts_apply(route: Route, smsc_ids: list[str] | None = None) -> int:
     applied = []
     for pk, payload in kept.values_list("id", "payload"):
         receipt = smpp_codec.Receipt(payload["smsc_id"], payload["stat"], payload["err"])
-        if SmppPart.objects.filter(route=route, smsc_id=receipt.smsc_id).exists():
-            receipt_apply(route, receipt)
+        if receipt_apply(route, receipt, kept=True):
             applied.append(pk)
     UnmatchedReport.objects.filter(pk__in=applied).delete()
     return len(applied)
