@@ -153,7 +153,15 @@ def submit(messages: Sequence[OutboundSms]) -> list[SubmitResult]:
         for route, batch in groups.items():
             if route is None:
                 results.extend(get_operator().submit(batch))
-            elif route.kind == Route.Kind.SMPP:
+                continue
+            # Failovers written before the next route was known (by the SMPP connector, or
+            # on a delivery error) name the route that takes the message now.
+            left = [m.message_id for m in batch if failed_before[m.message_id]]
+            if left:
+                RouteFailover.objects.filter(message_id__in=left, to_route=None).update(
+                    to_route=route
+                )
+            if route.kind == Route.Kind.SMPP:
                 smpp_handoff(route, batch, now=now)
             else:
                 rejected = _submit_in_process(route, batch, results, now)

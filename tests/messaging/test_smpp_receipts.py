@@ -138,3 +138,11 @@ def test_the_heartbeat_sweep_reads_recent_kept_receipts_only(moved):
     selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
     assert len(selects) == 1, selects  # the old ones are not even looked at
     assert kept.count() == 3
+
+
+def test_a_failover_records_the_route_that_took_the_message_over(moved):
+    """The failover row written when the receipt came back (the next route not chosen yet)
+    names the route that carried the message afterwards (the message page shows it)."""
+    _first, backup, message = moved
+    [failover] = RouteFailover.objects.filter(message=message)
+    assert failover.to_route == backup
