@@ -30,10 +30,12 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Min
 from django.utils import timezone
@@ -53,6 +55,7 @@ _OUT = SmppOutbox.State
 _Q = OutgoingMessage.Status
 CLAIM = 500  # outbox rows per claim, at most: a claim is sent before the next heartbeat
 MAX_BACKOFF = 60.0
+HOLD_SECONDS = 60  # a connector that stopped heartbeating lets go of its route after this
 
 
 def _addresses(payload: dict, config: dict) -> dict:
@@ -101,18 +104,25 @@ class RouteConnector:
         self.link_factory = link_factory
         self.route: Route | None = None
         self._sending: list[SmppOutbox] = []  # the batch on the wire
+        self.token = uuid.uuid4().hex
 
     # --- The loop ---------------------------------------------------------------------------
 
     def run(self) -> None:
-        backoff = 1.0
+        backoff, held = 1.0, False
         try:
-            self._forget_sending()
             while not self.stop.is_set():
                 close_old_connections()
                 self.route = Route.objects.get(pk=self.route_id)
                 if not self.route.enabled or self.route.kind != Route.Kind.SMPP:
                     return
+                if not self._hold():
+                    held = False
+                    self.stop.wait(1.0)  # another connector holds the route
+                    continue
+                if not held:
+                    held = True
+                    self._forget_sending()
                 link = self._link()
                 try:
                     link.bind()
@@ -138,7 +148,34 @@ class RouteConnector:
         except Route.DoesNotExist:
             return
         finally:
+            self._release()
             connection.close()
+
+    # One connector per route, across processes: a second one would find the first one's
+    # messages `sending` and send them again. The hold is a cache (Redis) key with a TTL,
+    # renewed at each heartbeat; without the cache, connectors run unguarded (an outage must
+    # not stop the SMS).
+
+    def _hold(self) -> bool:
+        key = f"smpp-connector:{self.route_id}"
+        try:
+            if cache.add(key, self.token, HOLD_SECONDS):
+                return True
+            if cache.get(key) == self.token:
+                cache.touch(key, HOLD_SECONDS)
+                return True
+            return False
+        except Exception:  # noqa: BLE001 - any cache failure: run unguarded
+            logger.warning("SMPP route %s: cache unavailable, connector unguarded", self.route_id)
+            return True
+
+    def _release(self) -> None:
+        key = f"smpp-connector:{self.route_id}"
+        try:
+            if cache.get(key) == self.token:
+                cache.delete(key)
+        except Exception:  # noqa: BLE001 - it expires by itself
+            pass
 
     def _wait_or_edit(self, seconds: float) -> None:
         """Back off, but bind again at once when staff edit the route meanwhile."""
@@ -147,6 +184,8 @@ class RouteConnector:
             self.stop.wait(min(1.0, max(0.0, deadline - time.monotonic())))
             self.route = Route.objects.get(pk=self.route_id)
             if not self.route.enabled or self._settings() != self._bound_with:
+                return
+            if not self._hold():
                 return
 
     def _settings(self) -> tuple:
@@ -217,12 +256,14 @@ class RouteConnector:
         self._renew_leases()
         smpp_received.kept_receipts_apply(self.route)
         self._forget_recorded()
-        return self.route.enabled and self._settings() == self._bound_with
+        held = self._hold()
+        return held and self.route.enabled and self._settings() == self._bound_with
 
     def _keepalive(self) -> None:
         """In the middle of a long batch (a throttled link): still alive, leases renewed."""
         Route.objects.filter(pk=self.route_id).update(heartbeat_at=timezone.now())
         self._renew_leases()
+        self._hold()
 
     def _forget_recorded(self) -> None:
         """An accepted row answers a claim taken over after a lost record; once the message's

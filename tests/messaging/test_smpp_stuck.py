@@ -185,3 +185,35 @@ def test_a_throttled_route_keeps_its_heartbeat_while_it_works_slowly_through_a_c
     finally:
         stop.set()
         thread.join(10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_connector_for_the_same_route_waits_for_the_first(smsc, settings):
+    """Two connectors on one route (a second `smpp_connector` started by hand beside the
+    devserver's or compose's) would each turn the other's messages on the wire into unknown
+    outcomes and send them again. The second waits until the first is gone."""
+    settings.SMPP = {"HANDOFF_LEASE_SECONDS": 120, "HEARTBEAT_SECONDS": 0.3, "POLL_SECONDS": 0.05}
+    route = Route.objects.create(
+        name="one",
+        kind=Route.Kind.SMPP,
+        config={"host": "127.0.0.1", "port": smsc.port, "system_id": "panel", "timeout": 2},
+        credentials={"password": "secret"},
+    )
+    first_stop, second_stop = threading.Event(), threading.Event()
+    first = threading.Thread(target=RouteConnector(route.pk, first_stop).run, daemon=True)
+    second = threading.Thread(target=RouteConnector(route.pk, second_stop).run, daemon=True)
+    first.start()
+    try:
+        wait_for(lambda: Route.objects.get(pk=route.pk).link == Route.Link.UP, what="bind")
+        second.start()
+        time.sleep(1.5)
+        assert smsc.state()["binds"] == 1
+        assert second.is_alive()  # waiting, not gone
+        first_stop.set()
+        first.join(10)
+        wait_for(lambda: smsc.state()["binds"] == 2, what="the second one took over")
+    finally:
+        first_stop.set()
+        second_stop.set()
+        first.join(10)
+        second.join(10)
