@@ -193,3 +193,20 @@ def eager_celery(settings):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def smsc():
+    """The test SMSC (tests/smsc/smsc.js, on the npm `smpp` package), killed afterwards."""
+    from tests.smsc import harness
+
+    require(*harness.available())
+    server = harness.Smsc()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def fast_smpp(settings):
+    """SMPP connectors that heartbeat and poll often (tests wait on them)."""
+    settings.SMPP = {"HANDOFF_LEASE_SECONDS": 120, "HEARTBEAT_SECONDS": 0.3, "POLL_SECONDS": 0.05}

@@ -12,7 +12,6 @@ from messaging.encoding import count
 from messaging.models import OutgoingMessage, Route
 from messaging.operator.smpp_connector import Connector
 from tests.accounts.test_two_factor import code as totp_code
-from tests.conftest import require
 from tests.smsc import harness
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,16 +19,7 @@ TEXT = "Bonjour 😀 ! Votre rendez-vous de jeudi est confirmé à 10 h 30, au c
 
 
 @pytest.fixture
-def smsc():
-    require(*harness.available())
-    server = harness.Smsc()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
-def connector(settings):
-    settings.SMPP = {"HANDOFF_LEASE_SECONDS": 120, "HEARTBEAT_SECONDS": 0.3, "POLL_SECONDS": 0.05}
+def connector(fast_smpp):
     running = Connector(rescan=0.3)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()

@@ -4,6 +4,18 @@ from collections import defaultdict
 
 from messaging.operator.base import SubmitResult
 
+# Simulator settings without any fault (a route that does what it is told).
+CLEAN = {
+    k: 0.0
+    for k in (
+        "transient_error_rate",
+        "permanent_error_rate",
+        "undelivered_rate",
+        "expired_rate",
+        "duplicate_report_rate",
+        "out_of_order_rate",
+    )
+}
 SUBMITTED: list = []  # every OutboundSms handed to the operator, in order
 SCRIPT: dict[str, list] = defaultdict(list)  # receiver → answers to give, in order
 

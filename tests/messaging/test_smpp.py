@@ -27,36 +27,11 @@ from messaging.models import (
 )
 from messaging.operator.smpp_connector import RouteConnector
 from messaging.operator.smpp_link import Part, SmppLink
-from tests.conftest import require
-from tests.smsc import harness
+from tests.messaging.fakes import CLEAN
 from tests.smsc.harness import wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_smpp")]
 Q = OutgoingMessage.Status
-CLEAN = {
-    k: 0.0
-    for k in (
-        "transient_error_rate",
-        "permanent_error_rate",
-        "undelivered_rate",
-        "expired_rate",
-        "duplicate_report_rate",
-        "out_of_order_rate",
-    )
-}
-
-
-@pytest.fixture
-def smsc():
-    require(*harness.available())
-    server = harness.Smsc()
-    yield server
-    server.kill()
-
-
-@pytest.fixture(autouse=True)
-def _fast_connector(settings):
-    settings.SMPP = {"HANDOFF_LEASE_SECONDS": 120, "HEARTBEAT_SECONDS": 0.3, "POLL_SECONDS": 0.05}
 
 
 def smpp_route(smsc, name="smsc", cost="0.01", password="secret", **config):

@@ -13,20 +13,10 @@ from core import recipients
 from messaging import dispatch, services
 from messaging.models import OutgoingMessage, Route, RouteCountry, RouteFailover, SmppPart
 from messaging.operator import smpp_codec, smpp_received
+from tests.messaging.fakes import CLEAN
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Q = OutgoingMessage.Status
-CLEAN = {
-    k: 0.0
-    for k in (
-        "transient_error_rate",
-        "permanent_error_rate",
-        "undelivered_rate",
-        "expired_rate",
-        "duplicate_report_rate",
-        "out_of_order_rate",
-    )
-}
 
 
 @pytest.fixture

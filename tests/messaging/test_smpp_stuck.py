@@ -15,19 +15,11 @@ from messaging import services
 from messaging.models import OutgoingMessage, Route, RouteCountry, SmppOutbox
 from messaging.operator.smpp_connector import RouteConnector
 from messaging.operator.smpp_link import LinkDown, Part, SmppLink
-from tests.conftest import require
 from tests.smsc import harness
 from tests.smsc.harness import wait_for
 
 Q = OutgoingMessage.Status
-
-
-@pytest.fixture
-def smsc():
-    require(*harness.available())
-    server = harness.Smsc()
-    yield server
-    server.kill()
+pytestmark = pytest.mark.usefixtures("fast_smpp")
 
 
 def test_a_lost_submit_answer_breaks_the_link_even_while_the_smsc_keeps_talking(smsc):
@@ -77,12 +69,9 @@ def test_a_lost_submit_answer_breaks_the_link_even_while_the_smsc_keeps_talking(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_messages_waiting_for_a_link_that_stays_down_expire_after_their_validity(
-    account, owner, settings
-):
+def test_messages_waiting_for_a_link_that_stays_down_expire_after_their_validity(account, owner):
     """With no other route, a handed-over message waits for the link, but not past its
     validity period: it then expires and its credits come back, once."""
-    settings.SMPP = {"HANDOFF_LEASE_SECONDS": 120, "HEARTBEAT_SECONDS": 0.3, "POLL_SECONDS": 0.05}
     SmsAccount.objects.filter(pk=account.pk).update(credits=Decimal(10))
     route = Route.objects.create(
         name="dead",
@@ -136,13 +125,12 @@ def test_messages_waiting_for_a_link_that_stays_down_expire_after_their_validity
 
 @pytest.mark.django_db(transaction=True)
 def test_a_throttled_route_keeps_its_heartbeat_while_it_works_slowly_through_a_claim(
-    smsc, account, owner, settings, monkeypatch
+    smsc, account, owner, monkeypatch
 ):
     """ESME_RTHROTTLED slows the route down; it must not make it look dead (a stale
     heartbeat makes routing pass over it and the messages it holds lose their lease)."""
     from messaging import routing
 
-    settings.SMPP = {"HANDOFF_LEASE_SECONDS": 120, "HEARTBEAT_SECONDS": 0.3, "POLL_SECONDS": 0.05}
     monkeypatch.setattr(routing, "HEARTBEAT_STALE_SECONDS", 2)
     SmsAccount.objects.filter(pk=account.pk).update(credits=Decimal(100))
     route = Route.objects.create(
@@ -188,11 +176,10 @@ def test_a_throttled_route_keeps_its_heartbeat_while_it_works_slowly_through_a_c
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_second_connector_for_the_same_route_waits_for_the_first(smsc, settings):
+def test_a_second_connector_for_the_same_route_waits_for_the_first(smsc):
     """Two connectors on one route (a second `smpp_connector` started by hand beside the
     devserver's or compose's) would each turn the other's messages on the wire into unknown
     outcomes and send them again. The second waits until the first is gone."""
-    settings.SMPP = {"HANDOFF_LEASE_SECONDS": 120, "HEARTBEAT_SECONDS": 0.3, "POLL_SECONDS": 0.05}
     route = Route.objects.create(
         name="one",
         kind=Route.Kind.SMPP,
