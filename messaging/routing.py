@@ -37,6 +37,12 @@ LINK_ERRORS = ("LINK_DOWN", "URLError", "HTTPError", "TimeoutError", "Connection
 LINK_ERRORS += ("ConnectionResetError", "RemoteDisconnected", "JSONDecodeError", "OSError")
 LINK_ERRORS += ("OVH_INVALIDKEY", "OVH_INVALIDCREDENTIAL", "OVH_NOTCREDENTIAL", "OVH_FORBIDDEN")
 LINK_ERRORS += ("OVH_NOTGRANTEDCALL",)
+# Answers lost after the request went out (the upstream may have sent the SMS): a message
+# moving on to another route after one of these is flagged "possible duplicate", as SMPP's
+# resend after a lost answer is (the same route deduplicates a retry; another cannot).
+MAYBE_SENT = ("LINK_NO_ANSWER", "TimeoutError", "RemoteDisconnected", "ConnectionResetError")
+MAYBE_SENT += ("JSONDecodeError",)
+LINK_ERRORS += ("LINK_NO_ANSWER",)
 THROTTLE_REST = timedelta(seconds=1)
 LINK_REST = timedelta(seconds=30)
 
@@ -114,10 +120,13 @@ def submit(messages: Sequence[OutboundSms]) -> list[SubmitResult]:
     ids = [m.message_id for m in messages]
     countries = dict(OutgoingMessage.objects.filter(pk__in=ids).values_list("id", "country"))
     failed_before: dict[int, set[int]] = defaultdict(set)
-    for message_id, route_id in RouteFailover.objects.filter(message_id__in=ids).values_list(
-        "message_id", "from_route_id"
-    ):
+    lost_on: dict[int, set[int]] = defaultdict(set)  # routes that may have sent it already
+    for message_id, route_id, reason in RouteFailover.objects.filter(
+        message_id__in=ids
+    ).values_list("message_id", "from_route_id", "reason"):
         failed_before[message_id].add(route_id)
+        if reason in MAYBE_SENT:
+            lost_on[message_id].add(route_id)
     results, todo = _smpp_outbox_answers(messages, now)
 
     healthy: dict[int, bool] = {}
@@ -161,6 +170,9 @@ def submit(messages: Sequence[OutboundSms]) -> list[SubmitResult]:
                 RouteFailover.objects.filter(message_id__in=left, to_route=None).update(
                     to_route=route
                 )
+            copies = [m.message_id for m in batch if lost_on[m.message_id] - {route.pk}]
+            if copies:
+                OutgoingMessage.objects.filter(pk__in=copies).update(possible_duplicate=True)
             if route.kind == Route.Kind.SMPP:
                 smpp_handoff(route, batch, now=now)
             else:
@@ -169,6 +181,8 @@ def submit(messages: Sequence[OutboundSms]) -> list[SubmitResult]:
                     tried[m.message_id].add(route.pk)
                     last[m.message_id] = answer
                     moving[m.message_id] = (route, answer.error_code or "REJECTED")
+                    if answer.error_code in MAYBE_SENT:
+                        lost_on[m.message_id].add(route.pk)
                     todo.append(m)
                 if any(a.error_code in LINK_ERRORS + THROTTLED for _m, a in rejected):
                     healthy[route.pk] = False

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import ovh
 import requests
+import urllib3
 
 from .base import OutboundSms, SubmitResult
 
@@ -46,6 +47,18 @@ def client_for(route) -> ovh.Client:
     )
 
 
+def _maybe_sent(error: Exception) -> bool:
+    """Whether a failed call may have reached OVHcloud: anything but a connection that
+    never opened (python-ovh wraps requests' exception as its second argument)."""
+    cause = error.args[1] if len(error.args) > 1 else error
+    if isinstance(cause, requests.ConnectTimeout):
+        return False
+    if isinstance(cause, requests.ConnectionError):
+        reason = getattr(cause.args[0] if cause.args else None, "reason", None)
+        return not isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
+    return True
+
+
 def tag_of(message_id: int) -> str:
     return f"smspanel-{message_id}"
 
@@ -68,11 +81,13 @@ class OvhOperator:
                 ovh.exceptions.NetworkError,
                 ovh.exceptions.HTTPError,
                 requests.RequestException,
-            ):
+            ) as error:
                 # The whole route is unreachable: the rest of the batch fails over with it.
+                # This message's request may have gone out before its answer was lost.
+                lost = "LINK_NO_ANSWER" if _maybe_sent(error) else "LINK_DOWN"
                 done = {r.message_id for r in results}
                 results += [
-                    SubmitResult(x.message_id, False, error_code="LINK_DOWN")
+                    SubmitResult(x.message_id, False, error_code=lost if x is m else "LINK_DOWN")
                     for x in messages
                     if x.message_id not in done
                 ]

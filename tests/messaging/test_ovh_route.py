@@ -165,3 +165,43 @@ def test_wrong_credentials_rest_the_route_and_messages_fail_over(remote, ovh_rou
     assert failover.from_route_id == ovh_route.pk and failover.reason.startswith("OVH_")
     ovh_route.refresh_from_db()
     assert ovh_route.link == Route.Link.DOWN and ovh_route.resting_until
+
+
+def test_a_lost_answer_is_told_apart_from_a_route_never_reached():
+    """A request that went out and lost its answer (the upstream may have sent the SMS:
+    LINK_NO_ANSWER, so another route's copy is flagged) is not a refused connection
+    (LINK_DOWN, nothing sent); the messages after it in the batch were never sent."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def hang_up():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    batch = [
+        OutboundSms(message_id=n, receiver="+33612345670", sender="", text="Bonjour", parts=1,
+                    sms_class="phoneDisplay", reply_allowed=True)
+        for n in (1, 2)
+    ]  # fmt: skip
+    try:
+        for port, first in ((server.getsockname()[1], "LINK_NO_ANSWER"), (free_port(), "LINK_DOWN")):
+            route = Route.objects.create(
+                name=f"ovh-{port}",
+                kind=Route.Kind.OVH,
+                config={"endpoint": f"http://127.0.0.1:{port}/1.0", "service_name": "sms-x"},
+                credentials={"application_key": "k", "application_secret": "s", "consumer_key": "c"},
+            )
+            codes = [r.error_code for r in OvhOperator(route).submit(batch)]
+            assert codes == [first, "LINK_DOWN"]
+    finally:
+        server.close()

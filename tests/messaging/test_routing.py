@@ -10,17 +10,10 @@ from django.utils import timezone
 from core import recipients
 from messaging import services
 from messaging.models import OutgoingMessage, Route, RouteCountry, RouteFailover
+from tests.messaging.fakes import CLEAN
 
 FR, FR2, BE = "+33612345671", "+33612345672", "+32470123456"
 Q = OutgoingMessage.Status
-CLEAN = {
-    "transient_error_rate": 0.0,
-    "permanent_error_rate": 0.0,
-    "undelivered_rate": 0.0,
-    "expired_rate": 0.0,
-    "duplicate_report_rate": 0.0,
-    "out_of_order_rate": 0.0,
-}
 
 
 def route(name, countries, *, kind=Route.Kind.SIMULATED, **config):
@@ -210,3 +203,40 @@ def test_an_unreachable_http_route_rests_and_its_messages_fail_over(send):
     http.refresh_from_db()
     assert http.link == Route.Link.DOWN and http.resting_until > timezone.now()
     assert http.link_error
+    assert not sent[FR].possible_duplicate  # refused before anything was sent
+
+
+def test_a_message_whose_answer_was_lost_moves_on_flagged_as_a_possible_duplicate(send):
+    """The provider read the request, then hung up without answering: it may have sent the
+    SMS. Another route cannot deduplicate it, so the copy it sends is flagged (as SMPP's
+    resend after a lost answer is)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def hang_up():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    try:
+        http = Route.objects.create(
+            name="provider", kind=Route.Kind.HTTP, credentials={"token": "t"},
+            config={"url": f"http://127.0.0.1:{server.getsockname()[1]}/send"},
+        )  # fmt: skip
+        RouteCountry.objects.create(route=http, country="FR", cost=Decimal("0.01"))
+        backup = route("backup", {"FR": "0.02"})
+        sent = send(FR)
+    finally:
+        server.close()
+    assert sent[FR].route == backup and sent[FR].status == Q.SUBMITTED
+    assert sent[FR].failovers.get().reason == "RemoteDisconnected"
+    assert sent[FR].possible_duplicate
