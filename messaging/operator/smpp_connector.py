@@ -36,7 +36,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -508,7 +508,15 @@ class Connector:
 
     def run(self) -> None:
         while not self.stop.is_set():
-            for route_id in self.routes():
+            try:
+                route_ids = self.routes()
+            except DatabaseError:
+                # Scanned again after the pause: an outage must not end the process.
+                logger.warning("SMPP connector: database unavailable", exc_info=True)
+                close_old_connections()
+                self.stop.wait(self.rescan)
+                continue
+            for route_id in route_ids:
                 thread = self.threads.get(route_id)
                 if thread is None or not thread.is_alive():
                     worker = RouteConnector(route_id, self.stop)

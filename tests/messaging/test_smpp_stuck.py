@@ -204,3 +204,27 @@ def test_a_second_connector_for_the_same_route_waits_for_the_first(smsc):
         second_stop.set()
         first.join(10)
         second.join(10)
+
+
+def test_the_connector_process_outlives_a_database_outage(monkeypatch):
+    """`manage.py smpp_connector` scans for routes every few seconds; a database that is
+    briefly unreachable must not end the process (devserver would stop web, worker and beat
+    with it), it scans again."""
+    from django.db import OperationalError
+
+    from messaging.operator.smpp_connector import Connector
+
+    connector = Connector(rescan=0.05)
+    scans = []
+
+    def routes():
+        scans.append(1)
+        if len(scans) == 1:
+            raise OperationalError("could not connect to server")
+        if len(scans) >= 3:
+            connector.stop.set()
+        return []
+
+    monkeypatch.setattr(connector, "routes", routes)
+    connector.run()
+    assert len(scans) >= 3
