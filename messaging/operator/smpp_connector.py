@@ -1,8 +1,8 @@
 """The SMPP connector: one thread per SMPP route holds its transceiver bind and works the
 messages routing handed to it (SmppOutbox rows), run by `manage.py smpp_connector`.
 
-Loop: bind (backoff 1 s doubling to 60 s when it fails; bad credentials mark the route down
-with the SMSC's reason) → heartbeat (Route.link up, heartbeat_at, the handed messages' leases
+Loop: bind (backoff 1 s doubling to 60 s when it fails or the link drops soon after; bad
+credentials mark the route down with the SMSC's reason) → heartbeat (Route.link up, heartbeat_at, the handed messages' leases
 renewed) → claim `waiting` rows (`sending`, committed before the first submit_sm) → submit
 their parts through the window → record the answers under the dispatch claim
 (dispatch.results_record) → read receipts and MO in between (smpp_received).
@@ -132,14 +132,22 @@ class RouteConnector:
                     self._wait_or_edit(wait)
                     backoff = min(backoff * 2, MAX_BACKOFF)
                     continue
-                backoff = 1.0
                 self._up()
+                bound_at = time.monotonic()
                 try:
                     self._serve(link)
                     link.unbind()
+                    backoff = 1.0
                 except LinkDown as error:
                     link.close()
                     self._link_lost(link, str(error))
+                    # A link that held for a while binds again at once; one dropped soon
+                    # after its bind (a flapping SMSC) backs off like a refused bind.
+                    if time.monotonic() - bound_at < MAX_BACKOFF:
+                        self._wait_or_edit(backoff)
+                        backoff = min(backoff * 2, MAX_BACKOFF)
+                    else:
+                        backoff = 1.0
                 except BaseException:
                     # A database outage or a bug: the bind is dropped (the rows being sent
                     # are found `sending`, so unknown, by the thread Connector starts again).

@@ -228,3 +228,46 @@ def test_the_connector_process_outlives_a_database_outage(monkeypatch):
     monkeypatch.setattr(connector, "routes", routes)
     connector.run()
     assert len(scans) >= 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_smsc_that_drops_every_bind_at_once_is_reconnected_with_backoff():
+    """Bind accepted, line dropped at once, again and again: the connector backs off between
+    attempts instead of reconnecting as fast as it can."""
+    binds = []
+
+    class DroppingLink:
+        def __init__(self, **kwargs):
+            self.answers = []
+
+        def bind(self):
+            binds.append(time.monotonic())
+
+        def poll(self, seconds):
+            raise LinkDown("the SMSC closed the connection")
+
+        submit = poll
+
+        def unanswered(self):
+            return []
+
+        def not_sent(self):
+            return []
+
+        def close(self):
+            pass
+
+    route = Route.objects.create(
+        name="flapping",
+        kind=Route.Kind.SMPP,
+        config={"host": "127.0.0.1", "port": 9, "system_id": "x"},
+    )
+    stop = threading.Event()
+    worker = RouteConnector(route.pk, stop, link_factory=DroppingLink)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    time.sleep(2.5)
+    stop.set()
+    thread.join(10)
+    assert 2 <= len(binds) <= 3, f"{len(binds)} binds in 2.5 s"
+    assert Route.objects.get(pk=route.pk).link == Route.Link.DOWN
