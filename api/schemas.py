@@ -343,7 +343,7 @@ class Quota(Schema):
 
 class AlertThreshold(Schema):
     alertEmail: str = Field("", max_length=254)
-    alertNumber: str = Field("", max_length=20)
+    alertNumber: str = Field("", max_length=16)  # E.164: "+" and at most 15 digits (the column)
     alertThreshold: int = Field(0, ge=0, le=1_000_000_000)
     support: Literal["both", "mail", "sms"] = "mail"
 

@@ -222,3 +222,16 @@ class TestUsersRoutes:
         SmsUser.objects.create(account=foreign, login="them", password="x")
         assert api_client.get(f"/sms/{sn}/users/them").status_code == 404
         assert api_client.get(f"/sms/{foreign.name}/users/them").status_code == 404
+
+
+def test_an_alert_number_longer_than_e164_is_refused_not_a_server_error(ovh_client, account):
+    # Found by schemathesis on PostgreSQL: 19 digits reached the 16-character column (500).
+    sn = account.name
+    ovh_client.post(f"/sms/{sn}/users", login="alerts", password="s3cret-pass")
+    alert = {"alertEmail": "", "alertNumber": "0" * 19, "alertThreshold": 0, "support": "mail"}
+    with pytest.raises(ovh.exceptions.BadParametersError):
+        ovh_client.put(f"/sms/{sn}/users/alerts", alertThresholdInformations=alert)
+    alert["alertNumber"] = "+33612345678"
+    ovh_client.put(f"/sms/{sn}/users/alerts", alertThresholdInformations=alert)
+    user = ovh_client.get(f"/sms/{sn}/users/alerts")
+    assert user["alertThresholdInformations"]["alertNumber"] == "+33612345678"
