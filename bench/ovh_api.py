@@ -11,6 +11,7 @@ the body, holder's membership, rules, rate limit). Prints CPU ms per call and th
 """
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -121,6 +122,7 @@ def main():
             return response
 
         sn = account.name
+        posts = itertools.count()
         receivers = [f"+3361{i:07d}" for i in range(args.receivers)]
         big_job = {"message": "Rappel : rendez-vous demain 10h", "receivers": receivers,
                    "noStopClause": True, "differedPeriod": 600}  # fmt: skip
@@ -128,8 +130,10 @@ def main():
         assert len(call("GET", f"/sms/{sn}/outgoing").json()) == args.messages
         cases = {
             "GET /sms/{sn}": lambda: call("GET", f"/sms/{sn}"),
+            # Each POST its own tag: an identical signed write within the same second is
+            # refused as a replay.
             f"POST /sms/{{sn}}/jobs ({args.receivers:,} receivers)": lambda: call(
-                "POST", f"/sms/{sn}/jobs", big_job
+                "POST", f"/sms/{sn}/jobs", {**big_job, "tag": f"b{next(posts)}"}
             ),
             f"GET /sms/{{sn}}/outgoing ({args.messages:,} messages)": lambda: call(
                 "GET", f"/sms/{sn}/outgoing"
