@@ -94,3 +94,19 @@ def test_an_outsider_gets_404(client, outsider, post_new, account):
     assert client.get(campaign.get_absolute_url()).status_code == 404
     response = client.post(reverse("messaging:campaign_cancel", args=[account.name, campaign.uuid]))
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("url_name", ["messaging:compose", "messaging:campaign_new"])
+def test_both_forms_show_the_same_send_options(owner_client, account, url_name):
+    """One partial (messaging/_send_options.html) for the two forms: book sizes, the books'
+    help and advanced options left open on a non-default class read the same on both."""
+    from addressbooks.models import AddressBook
+
+    AddressBook.objects.create(account=account, name="Clients", contacts_count=1520)
+    url = reverse(url_name, args=[account.name])
+    page = owner_client.post(url, {"message": "Bonjour", "sms_class": "flash"}).content.decode()
+
+    assert 'Clients <span class="muted">(1\xa0520)</span>' in page
+    assert "les numéros déjà saisis ou présents dans un autre carnet" in page
+    assert '<details class="advanced" open>' in page
+    assert page.count('name="no_stop_clause"') == 1
