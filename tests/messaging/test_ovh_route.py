@@ -6,14 +6,13 @@ import os
 import subprocess
 import sys
 import urllib.request
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from core import recipients
 from messaging import services
-from messaging.models import OutgoingMessage, Route, RouteCountry
+from messaging.models import OutgoingMessage, Route
 from messaging.operator.base import OutboundSms
 from messaging.operator.ovh import OvhOperator, reports_poll
 from tests.smsc.harness import free_port, wait_for
@@ -102,17 +101,16 @@ def remote(tmp_path_factory):
 
 
 @pytest.fixture
-def ovh_route(remote):
+def ovh_route(remote, make_route):
     c = remote.credentials
-    route = Route.objects.create(
-        name="ovh",
+    return make_route(
+        "ovh",
+        {"FR": "0.04"},
         kind=Route.Kind.OVH,
         config={"endpoint": f"http://127.0.0.1:{remote.port}/1.0", "service_name": c["sn"]},
         credentials={"application_key": c["app"], "application_secret": c["secret"],
                      "consumer_key": c["ck"]},
     )  # fmt: skip
-    RouteCountry.objects.create(route=route, country="FR", cost=Decimal("0.04"))
-    return route
 
 
 def test_messages_go_through_the_remote_account_and_its_reports_come_back(
@@ -150,13 +148,13 @@ def test_a_retried_message_is_asked_about_before_being_sent_again(remote, ovh_ro
     assert remote.shell(COUNT) == before  # nothing sent twice
 
 
-def test_wrong_credentials_rest_the_route_and_messages_fail_over(remote, ovh_route, account, owner):
+def test_wrong_credentials_rest_the_route_and_messages_fail_over(
+    remote, ovh_route, account, owner, make_route
+):
     Route.objects.filter(pk=ovh_route.pk).update(credentials={"application_key": "nope",
                                                              "application_secret": "x",
                                                              "consumer_key": "y"})  # fmt: skip
-    backup = Route.objects.create(name="sim", kind=Route.Kind.SIMULATED,
-                                  config={"transient_error_rate": 0, "permanent_error_rate": 0})
-    RouteCountry.objects.create(route=backup, country="FR", cost=Decimal("0.09"))
+    backup = make_route("sim", {"FR": "0.09"})
     job = services.job_submit(account=account, user=owner, message="Bonjour",
                               parsed=recipients.parse("+33612345678", "FR"), stop_clause=False)
     message = OutgoingMessage.objects.get(job=job)

@@ -39,10 +39,10 @@ def send(account, owner, scripted_operator, django_capture_on_commit_callbacks):
     return _send
 
 
-def test_the_cheapest_route_serving_the_country_carries_the_message(send):
-    route("dear", {"FR": "0.05"})
-    cheap = route("cheap", {"FR": "0.03"})
-    route("belgium", {"BE": "0.01"})
+def test_the_cheapest_route_serving_the_country_carries_the_message(send, make_route):
+    make_route("dear", {"FR": "0.05"})
+    cheap = make_route("cheap", {"FR": "0.03"})
+    make_route("belgium", {"BE": "0.01"})
     sent = send(FR)
     assert sent[FR].status == Q.SUBMITTED
     assert sent[FR].route == cheap
@@ -50,18 +50,18 @@ def test_the_cheapest_route_serving_the_country_carries_the_message(send):
     assert not RouteFailover.objects.exists()
 
 
-def test_a_country_route_beats_a_catch_all_and_other_countries_use_the_catch_all(send):
-    anywhere = route("anywhere", {"*": "0.01"})
-    france = route("france", {"FR": "0.02", "*": "0.00"})
+def test_a_country_route_beats_a_catch_all_and_other_countries_use_the_catch_all(send, make_route):
+    anywhere = make_route("anywhere", {"*": "0.01"})
+    france = make_route("france", {"FR": "0.02", "*": "0.00"})
     sent = send(FR, BE)
     # France's own cost (0.02) counts for FR, not its catch-all cost.
     assert sent[FR].route == anywhere
     assert sent[BE].route == france
 
 
-def test_a_rejecting_route_fails_over_to_the_next_and_both_are_recorded(send):
-    broken = route("broken", {"FR": "0.01"}, transient_error_rate=1.0)
-    backup = route("backup", {"FR": "0.02"})
+def test_a_rejecting_route_fails_over_to_the_next_and_both_are_recorded(send, make_route):
+    broken = make_route("broken", {"FR": "0.01"}, config={"transient_error_rate": 1.0})
+    backup = make_route("backup", {"FR": "0.02"})
     sent = send(FR, FR2)
     for receiver in (FR, FR2):
         assert sent[receiver].status == Q.SUBMITTED
@@ -71,9 +71,9 @@ def test_a_rejecting_route_fails_over_to_the_next_and_both_are_recorded(send):
         assert failover.reason in ("THROTTLED", "SMSC_BUSY")
 
 
-def test_a_throttled_route_rests_and_later_messages_skip_it(send):
-    throttled = route("throttled", {"FR": "0.01"}, transient_error_rate=1.0)
-    route("backup", {"FR": "0.02"})
+def test_a_throttled_route_rests_and_later_messages_skip_it(send, make_route):
+    throttled = make_route("throttled", {"FR": "0.01"}, config={"transient_error_rate": 1.0})
+    make_route("backup", {"FR": "0.02"})
     Route.objects.filter(pk=throttled.pk).update(
         resting_until=timezone.now() + timedelta(minutes=1)
     )
@@ -82,9 +82,9 @@ def test_a_throttled_route_rests_and_later_messages_skip_it(send):
     assert not RouteFailover.objects.exists()  # never tried, so no failover
 
 
-def test_when_every_route_rejects_the_last_answer_stands(send, account):
-    route("one", {"FR": "0.01"}, transient_error_rate=1.0)
-    route("two", {"FR": "0.02"}, transient_error_rate=1.0)
+def test_when_every_route_rejects_the_last_answer_stands(send, account, make_route):
+    make_route("one", {"FR": "0.01"}, config={"transient_error_rate": 1.0})
+    make_route("two", {"FR": "0.02"}, config={"transient_error_rate": 1.0})
     sent = send(FR)
     assert sent[FR].status == Q.QUEUED  # transient: dispatch retries it later
     assert sent[FR].next_attempt_at > timezone.now() + timedelta(minutes=4)
@@ -94,8 +94,8 @@ def test_when_every_route_rejects_the_last_answer_stands(send, account):
     ) == [None, "two"]
 
 
-def test_permanent_rejection_everywhere_fails_and_refunds(send, account):
-    route("one", {"FR": "0.01"}, permanent_error_rate=1.0)
+def test_permanent_rejection_everywhere_fails_and_refunds(send, account, make_route):
+    make_route("one", {"FR": "0.01"}, config={"permanent_error_rate": 1.0})
     before = account.credits
     sent = send(FR)
     assert sent[FR].status == Q.FAILED
@@ -103,16 +103,18 @@ def test_permanent_rejection_everywhere_fails_and_refunds(send, account):
     assert account.credits == before
 
 
-def test_a_country_no_route_serves_goes_to_the_settings_operator(send, scripted_operator):
-    route("belgium", {"BE": "0.01"})
+def test_a_country_no_route_serves_goes_to_the_settings_operator(
+    send, scripted_operator, make_route
+):
+    make_route("belgium", {"BE": "0.01"})
     sent = send(FR, BE)
     assert sent[FR].route is None and sent[FR].operator_id == f"op-{sent[FR].pk}"
     assert [m.receiver for m in scripted_operator.SUBMITTED] == [FR]
     assert sent[BE].route.name == "belgium"
 
 
-def test_disabled_routes_are_ignored(send, scripted_operator):
-    r = route("off", {"FR": "0.01"})
+def test_disabled_routes_are_ignored(send, scripted_operator, make_route):
+    r = make_route("off", {"FR": "0.01"})
     Route.objects.filter(pk=r.pk).update(enabled=False)
     sent = send(FR)
     assert sent[FR].route is None
@@ -170,10 +172,10 @@ def test_an_smpp_route_without_its_host_is_refused_with_a_message(staff_client):
     assert not Route.objects.exists()
 
 
-def test_a_route_keeps_to_its_throughput_limit(send):
+def test_a_route_keeps_to_its_throughput_limit(send, make_route):
     import time
 
-    r = route("slow", {"FR": "0.01"})
+    r = make_route("slow", {"FR": "0.01"})
     Route.objects.filter(pk=r.pk).update(throughput=2)
     started = time.monotonic()
     sent = send(FR, FR2, "+33612345673", "+33612345674", "+33612345675")
@@ -181,22 +183,21 @@ def test_a_route_keeps_to_its_throughput_limit(send):
     assert {m.status for m in sent.values()} == {Q.SUBMITTED}
 
 
-def test_the_dispatch_health_page_lists_the_routes(staff_client, send):
-    r = route("smsc-b", {"FR": "0.01"}, kind=Route.Kind.SMPP)
+def test_the_dispatch_health_page_lists_the_routes(staff_client, send, make_route):
+    r = make_route("smsc-b", {"FR": "0.01"}, kind=Route.Kind.SMPP)
     Route.objects.filter(pk=r.pk).update(link=Route.Link.DOWN, link_error="bind refused: ESME_RINVPASWD")
     page = staff_client.get("/admin/messaging/smsjob/dispatch-health/").content.decode()
     assert "smsc-b" in page and "ESME_RINVPASWD" in page
 
 
-def test_an_unreachable_http_route_rests_and_its_messages_fail_over(send):
+def test_an_unreachable_http_route_rests_and_its_messages_fail_over(send, make_route):
     from tests.smsc.harness import free_port
 
-    http = Route.objects.create(
-        name="provider", kind=Route.Kind.HTTP, credentials={"token": "t"},
+    http = make_route(
+        "provider", {"FR": "0.01"}, kind=Route.Kind.HTTP, credentials={"token": "t"},
         config={"url": f"http://127.0.0.1:{free_port()}/send"},  # nothing listens there
     )  # fmt: skip
-    RouteCountry.objects.create(route=http, country="FR", cost=Decimal("0.01"))
-    backup = route("backup", {"FR": "0.02"})
+    backup = make_route("backup", {"FR": "0.02"})
     sent = send(FR)
     assert sent[FR].route == backup and sent[FR].status == Q.SUBMITTED
     assert sent[FR].failovers.get().from_route == http
@@ -206,7 +207,7 @@ def test_an_unreachable_http_route_rests_and_its_messages_fail_over(send):
     assert not sent[FR].possible_duplicate  # refused before anything was sent
 
 
-def test_a_message_whose_answer_was_lost_moves_on_flagged_as_a_possible_duplicate(send):
+def test_a_message_whose_answer_was_lost_moves_on_flagged_as_a_possible_duplicate(send, make_route):
     """The provider read the request, then hung up without answering: it may have sent the
     SMS. Another route cannot deduplicate it, so the copy it sends is flagged (as SMPP's
     resend after a lost answer is)."""
@@ -228,12 +229,11 @@ def test_a_message_whose_answer_was_lost_moves_on_flagged_as_a_possible_duplicat
 
     threading.Thread(target=hang_up, daemon=True).start()
     try:
-        http = Route.objects.create(
-            name="provider", kind=Route.Kind.HTTP, credentials={"token": "t"},
+        make_route(
+            "provider", {"FR": "0.01"}, kind=Route.Kind.HTTP, credentials={"token": "t"},
             config={"url": f"http://127.0.0.1:{server.getsockname()[1]}/send"},
         )  # fmt: skip
-        RouteCountry.objects.create(route=http, country="FR", cost=Decimal("0.01"))
-        backup = route("backup", {"FR": "0.02"})
+        backup = make_route("backup", {"FR": "0.02"})
         sent = send(FR)
     finally:
         server.close()

@@ -19,7 +19,6 @@ from messaging.models import (
     IncomingMessage,
     OutgoingMessage,
     Route,
-    RouteCountry,
     RouteFailover,
     SmppOutbox,
     SmppPart,
@@ -27,30 +26,28 @@ from messaging.models import (
 )
 from messaging.operator.smpp_connector import RouteConnector
 from messaging.operator.smpp_link import Part, SmppLink
-from tests.messaging.fakes import CLEAN
 from tests.smsc.harness import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_smpp")]
 Q = OutgoingMessage.Status
 
 
-def smpp_route(smsc, name="smsc", cost="0.01", password="secret", **config):
-    route = Route.objects.create(
-        name=name,
-        kind=Route.Kind.SMPP,
-        config={
-            "host": "127.0.0.1",
-            "port": smsc.port,
-            "system_id": "panel",
-            "timeout": 2,
-            "window": 10,
-            **config,
-        },
-        credentials={"password": password},
-        throughput=config.pop("throughput", 5000),
-    )
-    RouteCountry.objects.create(route=route, country="FR", cost=Decimal(cost))
-    return route
+@pytest.fixture
+def smpp_route(smsc, make_route):
+    """The test SMSC as a route serving France."""
+
+    def _route(name="smsc", cost="0.01", password="secret", throughput=5000, **config):
+        return make_route(
+            name,
+            {"FR": cost},
+            kind=Route.Kind.SMPP,
+            config={"host": "127.0.0.1", "port": smsc.port, "system_id": "panel",
+                    "timeout": 2, "window": 10, **config},
+            credentials={"password": password},
+            throughput=throughput,
+        )  # fmt: skip
+
+    return _route
 
 
 @pytest.fixture
@@ -147,9 +144,9 @@ def test_throttling_answers_slow_the_link_and_every_part_goes_through(smsc):
 
 
 def test_long_ucs2_message_arrives_in_the_parts_count_said_with_a_receipt_each(
-    smsc, connect, send, owner_client, account
+    smsc, connect, send, owner_client, account, smpp_route
 ):
-    route = smpp_route(smsc)
+    route = smpp_route()
     connect(route)
     text = "Réunion demain 😀 à 10 h, salle « Ω ». " * 6
     job = send(["+33612345678", "+33612345679"], message=text)
@@ -175,8 +172,8 @@ def test_long_ucs2_message_arrives_in_the_parts_count_said_with_a_receipt_each(
     assert f"{segments}/{segments}" in page
 
 
-def test_a_thousand_messages_through_the_window(smsc, connect, send):
-    route = smpp_route(smsc)
+def test_a_thousand_messages_through_the_window(smsc, connect, send, smpp_route):
+    route = smpp_route()
     connect(route)
     job = send(numbers(1000))
     wait_for(lambda: all_in(job, {Q.DELIVERED}), timeout=120, every=0.5, what="1,000 delivered")
@@ -189,9 +186,9 @@ def test_a_thousand_messages_through_the_window(smsc, connect, send):
     assert SmppPart.objects.filter(stat="DELIVRD").count() == 1000
 
 
-def test_a_failed_part_fails_the_message(smsc, connect, send, account):
+def test_a_failed_part_fails_the_message(smsc, connect, send, account, smpp_route):
     smsc.configure(stat={"33612345678": ["UNDELIV", "001"]})
-    connect(smpp_route(smsc))
+    connect(smpp_route())
     before = account.credits
     job = send(["+33612345678", "+33612345679"])
     wait_for(lambda: all_in(job, {Q.DELIVERED, Q.UNDELIVERED}), what="final")
@@ -201,8 +198,8 @@ def test_a_failed_part_fails_the_message(smsc, connect, send, account):
     assert account.credits == before - 2  # undelivered is charged, as with the simulator
 
 
-def test_mo_stop_lands_in_the_stop_list(smsc, connect, send, account):
-    connect(smpp_route(smsc))
+def test_mo_stop_lands_in_the_stop_list(smsc, connect, send, account, smpp_route):
+    connect(smpp_route())
     job = send(["+33612345678"])
     wait_for(lambda: all_in(job, {Q.DELIVERED}), what="delivered")
     assert smsc.mo("33612345678", "STOP")["command_status"] == 0
@@ -213,8 +210,8 @@ def test_mo_stop_lands_in_the_stop_list(smsc, connect, send, account):
     wait_for(lambda: IncomingMessage.objects.filter(text="Merci 😀").exists(), what="reply")
 
 
-def test_smsc_killed_mid_send_nothing_lost_and_resends_are_flagged(smsc, connect, send):
-    route = smpp_route(smsc, throughput=150)
+def test_smsc_killed_mid_send_nothing_lost_and_resends_are_flagged(smsc, connect, send, smpp_route):
+    route = smpp_route(throughput=150)
     connect(route)
     job = send(numbers(300))
     wait_for(lambda: len(smsc.state()["submits"]) >= 60, what="sending")
@@ -237,10 +234,11 @@ def test_smsc_killed_mid_send_nothing_lost_and_resends_are_flagged(smsc, connect
     assert not OutgoingMessage.objects.filter(job=job, status=Q.FAILED).exists()
 
 
-def test_bad_credentials_mark_the_route_down_and_messages_fail_over(smsc, connect, send):
-    smsc_route = smpp_route(smsc, password="wrong")
-    backup = Route.objects.create(name="backup", kind=Route.Kind.SIMULATED, config=CLEAN)
-    RouteCountry.objects.create(route=backup, country="FR", cost=Decimal("0.05"))
+def test_bad_credentials_mark_the_route_down_and_messages_fail_over(
+    connect, send, smpp_route, make_route
+):
+    smsc_route = smpp_route(password="wrong")
+    backup = make_route("backup", {"FR": "0.05"})
     connect(smsc_route, up=False)
     wait_for(
         lambda: "ESME_RINVPASWD" in Route.objects.get(pk=smsc_route.pk).link_error,
@@ -252,11 +250,12 @@ def test_bad_credentials_mark_the_route_down_and_messages_fail_over(smsc, connec
     assert OutgoingMessage.objects.get(job=job).route == backup
 
 
-def test_rejected_submits_fail_over_to_the_second_route(smsc, connect, send):
+def test_rejected_submits_fail_over_to_the_second_route(
+    smsc, connect, send, smpp_route, make_route
+):
     smsc.configure(reject={"33612345678": 0x14})  # ESME_RMSGQFUL: the SMSC's queue is full
-    first = smpp_route(smsc)
-    backup = Route.objects.create(name="backup", kind=Route.Kind.SIMULATED, config=CLEAN)
-    RouteCountry.objects.create(route=backup, country="FR", cost=Decimal("0.05"))
+    first = smpp_route()
+    backup = make_route("backup", {"FR": "0.05"})
     connect(first)
     job = send(["+33612345678", "+33612345679"])
     wait_for(
@@ -274,9 +273,9 @@ def test_rejected_submits_fail_over_to_the_second_route(smsc, connect, send):
 
 @pytest.mark.parametrize("fault", ["garbage", "cut"])
 def test_an_smsc_sending_garbage_or_closing_mid_pdu_marks_the_route_down_and_it_recovers(
-    smsc, connect, send, fault
+    smsc, connect, send, fault, smpp_route
 ):
-    route = smpp_route(smsc)
+    route = smpp_route()
     thread = connect(route)
     smsc.configure(**{fault: True})
     job = send(numbers(5))
@@ -289,13 +288,12 @@ def test_an_smsc_sending_garbage_or_closing_mid_pdu_marks_the_route_down_and_it_
 
 
 def test_a_delivery_error_listed_as_a_route_problem_sends_the_message_through_the_next_route(
-    smsc, connect, send
+    smsc, connect, send, smpp_route, make_route
 ):
     smsc.configure(stat={"33612345678": ["UNDELIV", "069"]})
-    first = smpp_route(smsc)
+    first = smpp_route()
     Route.objects.filter(pk=first.pk).update(failover_errors="069, 0FF")
-    backup = Route.objects.create(name="backup", kind=Route.Kind.SIMULATED, config=CLEAN)
-    RouteCountry.objects.create(route=backup, country="FR", cost=Decimal("0.05"))
+    backup = make_route("backup", {"FR": "0.05"})
     connect(first)
     job = send(["+33612345678", "+33612345679"])
     moved = wait_for(
@@ -310,13 +308,12 @@ def test_a_delivery_error_listed_as_a_route_problem_sends_the_message_through_th
     assert job.pk == moved.job_id
 
 
-def test_a_route_disabled_with_a_message_in_flight_resends_it_elsewhere_flagged(send):
+def test_a_route_disabled_with_a_message_in_flight_resends_it_elsewhere_flagged(send, make_route):
     from messaging import dispatch
 
     gone = Route.objects.create(name="gone", kind=Route.Kind.SMPP, enabled=False,
                                 config={"host": "127.0.0.1", "port": 9, "system_id": "x"})
-    backup = Route.objects.create(name="backup", kind=Route.Kind.SIMULATED, config=CLEAN)
-    RouteCountry.objects.create(route=backup, country="FR", cost=Decimal("0.05"))
+    backup = make_route("backup", {"FR": "0.05"})
     job = send(["+33612345678"])  # carried by the backup at once
     message = OutgoingMessage.objects.get(job=job)
     # As if it had been on the wire of the disabled route when it stopped:
@@ -333,8 +330,8 @@ def test_a_route_disabled_with_a_message_in_flight_resends_it_elsewhere_flagged(
     assert not SmppOutbox.objects.exists()
 
 
-def test_a_route_edited_in_admin_binds_again_with_its_new_settings(smsc, connect):
-    route = smpp_route(smsc, password="wrong")
+def test_a_route_edited_in_admin_binds_again_with_its_new_settings(smsc, connect, smpp_route):
+    route = smpp_route(password="wrong")
     connect(route, up=False)
     wait_for(lambda: Route.objects.get(pk=route.pk).link == Route.Link.DOWN, what="refused")
     # Refused credentials are not tried again for a minute, unless staff fix them.

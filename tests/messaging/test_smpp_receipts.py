@@ -11,16 +11,15 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import SmsAccount
 from core import recipients
 from messaging import dispatch, services
-from messaging.models import OutgoingMessage, Route, RouteCountry, RouteFailover, SmppPart
+from messaging.models import OutgoingMessage, Route, RouteFailover, SmppPart
 from messaging.operator import smpp_codec, smpp_received
-from tests.messaging.fakes import CLEAN
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Q = OutgoingMessage.Status
 
 
 @pytest.fixture
-def moved(account, owner):
+def moved(account, owner, make_route):
     """A two-part message the SMPP route `first` carried, whose part 1 came back with a route
     problem (069): it went through `backup` instead."""
     SmsAccount.objects.filter(pk=account.pk).update(credits=Decimal(100))
@@ -31,8 +30,7 @@ def moved(account, owner):
         failover_errors="069",
         config={"host": "127.0.0.1", "port": 9, "system_id": "x"},
     )
-    backup = Route.objects.create(name="backup", kind=Route.Kind.SIMULATED, config=CLEAN)
-    RouteCountry.objects.create(route=backup, country="FR", cost=Decimal("0.05"))
+    backup = make_route("backup", {"FR": "0.05"})
     job = services.job_submit(
         account=account,
         user=owner,
@@ -64,7 +62,9 @@ def test_a_late_part_receipt_from_the_route_left_behind_changes_nothing(moved, s
     assert SmppPart.objects.get(smsc_id="s2").stat == stat  # kept for the timeline
 
 
-def test_a_receipt_for_a_submission_not_recorded_yet_is_kept_until_it_is(account, owner):
+def test_a_receipt_for_a_submission_not_recorded_yet_is_kept_until_it_is(
+    account, owner, make_route
+):
     """The connector's record lost its claim (a dispatcher took the message over): the
     message is still `submitting` when its receipt comes. The receipt waits, and decides
     once the takeover has recorded the submission from the connector's outbox."""
@@ -75,12 +75,12 @@ def test_a_receipt_for_a_submission_not_recorded_yet_is_kept_until_it_is(account
     from messaging.models import SmppOutbox
 
     SmsAccount.objects.filter(pk=account.pk).update(credits=Decimal(100))
-    route = Route.objects.create(
-        name="first",
+    route = make_route(
+        "first",
+        {"FR": "0.01"},
         kind=Route.Kind.SMPP,
         config={"host": "127.0.0.1", "port": 9, "system_id": "x"},
     )
-    RouteCountry.objects.create(route=route, country="FR", cost=Decimal("0.01"))
     job = services.job_submit(
         account=account,
         user=owner,

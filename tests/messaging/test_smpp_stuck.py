@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import SmsAccount
 from core import recipients
 from messaging import services
-from messaging.models import OutgoingMessage, Route, RouteCountry, SmppOutbox
+from messaging.models import OutgoingMessage, Route, SmppOutbox
 from messaging.operator.smpp_connector import RouteConnector
 from messaging.operator.smpp_link import LinkDown, Part, SmppLink
 from tests.smsc import harness
@@ -69,16 +69,18 @@ def test_a_lost_submit_answer_breaks_the_link_even_while_the_smsc_keeps_talking(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_messages_waiting_for_a_link_that_stays_down_expire_after_their_validity(account, owner):
+def test_messages_waiting_for_a_link_that_stays_down_expire_after_their_validity(
+    account, owner, make_route
+):
     """With no other route, a handed-over message waits for the link, but not past its
     validity period: it then expires and its credits come back, once."""
     SmsAccount.objects.filter(pk=account.pk).update(credits=Decimal(10))
-    route = Route.objects.create(
-        name="dead",
+    route = make_route(
+        "dead",
+        {"FR": "0.01"},
         kind=Route.Kind.SMPP,
         config={"host": "127.0.0.1", "port": harness.free_port(), "system_id": "x", "timeout": 1},
     )
-    RouteCountry.objects.create(route=route, country="FR", cost=Decimal("0.01"))
     job = services.job_submit(
         account=account,
         user=owner,
@@ -125,7 +127,7 @@ def test_messages_waiting_for_a_link_that_stays_down_expire_after_their_validity
 
 @pytest.mark.django_db(transaction=True)
 def test_a_throttled_route_keeps_its_heartbeat_while_it_works_slowly_through_a_claim(
-    smsc, account, owner, monkeypatch
+    smsc, account, owner, monkeypatch, make_route
 ):
     """ESME_RTHROTTLED slows the route down; it must not make it look dead (a stale
     heartbeat makes routing pass over it and the messages it holds lose their lease)."""
@@ -133,14 +135,14 @@ def test_a_throttled_route_keeps_its_heartbeat_while_it_works_slowly_through_a_c
 
     monkeypatch.setattr(routing, "HEARTBEAT_STALE_SECONDS", 2)
     SmsAccount.objects.filter(pk=account.pk).update(credits=Decimal(100))
-    route = Route.objects.create(
-        name="slow",
+    route = make_route(
+        "slow",
+        {"FR": "0.01"},
         kind=Route.Kind.SMPP,
         throughput=20,
         config={"host": "127.0.0.1", "port": smsc.port, "system_id": "panel", "timeout": 2},
         credentials={"password": "secret"},
     )
-    RouteCountry.objects.create(route=route, country="FR", cost=Decimal("0.01"))
     stop = threading.Event()
     thread = threading.Thread(target=RouteConnector(route.pk, stop).run, daemon=True)
     thread.start()
