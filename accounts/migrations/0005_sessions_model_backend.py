@@ -3,34 +3,14 @@
 authenticates again: Django signs out a session whose backend is not in
 AUTHENTICATION_BACKENDS, so point those sessions back at ModelBackend."""
 
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import migrations
+
+from ._sessions import renaming
 
 OLD = "accounts.backends.AccountsBackend"
 NEW = "django.contrib.auth.backends.ModelBackend"
-KEY = "_auth_user_backend"  # django.contrib.auth.BACKEND_SESSION_KEY
 
-
-def _rename(apps, schema_editor, before: str, after: str) -> None:
-    Session = apps.get_model("sessions", "Session")
-    sessions = Session.objects.using(schema_editor.connection.alias)
-    store = SessionStore()
-    changed = []
-    for session in sessions.iterator():
-        data = store.decode(session.session_data)  # {} when it cannot be read
-        if data.get(KEY) == before:
-            data[KEY] = after
-            session.session_data = store.encode(data)
-            changed.append(session)
-    sessions.bulk_update(changed, ["session_data"], batch_size=500)
-
-
-def forwards(apps, schema_editor):
-    _rename(apps, schema_editor, OLD, NEW)
-
-
-def backwards(apps, schema_editor):
-    _rename(apps, schema_editor, NEW, OLD)
+forwards, backwards = renaming(OLD, NEW)
 
 
 class Migration(migrations.Migration):

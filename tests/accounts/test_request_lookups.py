@@ -153,3 +153,38 @@ def test_sessions_of_the_removed_backend_stay_signed_in(client, owner, account):
     assert session.get_decoded()[BACKEND_KEY] == "accounts.backends.ThrottledModelBackend"
     untouched.refresh_from_db()
     assert untouched.get_decoded() == {"django_language": "en"}
+
+
+def test_the_session_backend_migrations_go_back_the_way_they_came(client, owner):
+    """0004, 0005 and 0010 share one renaming function (accounts/migrations/_sessions.py):
+    forwards from Django's first backend to the throttled one, backwards all the way back."""
+    names = ["0004_sessions_auth_backend", "0005_sessions_model_backend",
+             "0010_sessions_throttled_backend"]  # fmt: skip
+    migrations = [importlib.import_module(f"accounts.migrations.{name}") for name in names]
+    editor = SimpleNamespace(connection=connection)
+    client.force_login(owner)
+    session = Session.objects.get()
+    store = SessionStore()
+    data = store.decode(session.session_data)
+    data[BACKEND_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session.session_data = store.encode(data)
+    session.save()
+
+    seen = []
+    for migration in migrations:
+        migration.forwards(apps, editor)
+        session.refresh_from_db()
+        seen.append(session.get_decoded()[BACKEND_KEY])
+    for migration in reversed(migrations):
+        migration.backwards(apps, editor)
+        session.refresh_from_db()
+        seen.append(session.get_decoded()[BACKEND_KEY])
+
+    assert seen == [
+        "accounts.backends.AccountsBackend",
+        "django.contrib.auth.backends.ModelBackend",
+        "accounts.backends.ThrottledModelBackend",
+        "django.contrib.auth.backends.ModelBackend",
+        "accounts.backends.AccountsBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
