@@ -56,7 +56,7 @@ from accounts import services as account_services  # noqa: E402
 from accounts.models import User  # noqa: E402
 from core import recipients  # noqa: E402
 from messaging import dispatch, services  # noqa: E402
-from messaging.models import OutgoingMessage, PendingRecipients, SmsJob  # noqa: E402
+from messaging.models import OutgoingMessage, PendingChunk, SmsJob  # noqa: E402
 from messaging.operator.simulated import deliver_due_events  # noqa: E402
 
 
@@ -166,10 +166,9 @@ def main():
             scheduled_at=timezone.now() + timezone.timedelta(days=1),
         )
         # Write its rows now without making them due: no pump may take them.
-        pending = PendingRecipients.objects.filter(job=naive_job).first()
-        if pending is not None:  # a small job's rows are written at submission
-            rows = [tuple(r) for r in pending.rows]
-            dispatch.messages_insert(job=naive_job, rows=rows, due=None)
+        for pending in PendingChunk.objects.filter(job=naive_job).order_by("seq"):
+            # (a small job's rows are written at submission, with no chunk)
+            dispatch.messages_insert(job=naive_job, rows=[tuple(r) for r in pending.rows], due=None)
             pending.delete()
         SmsJob.objects.filter(pk=naive_job.pk).update(status="sending")
         naive_msgs = OutgoingMessage.objects.filter(job=naive_job)

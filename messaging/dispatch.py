@@ -42,7 +42,7 @@ from core import bulk
 from . import reports, routing, tasks, totals
 from .encoding import STOP_CLAUSE
 from .ledger import db_datetime, messages_fail
-from .models import MessageEvent, OutgoingMessage, PendingRecipients, SmsJob, UnmatchedReport
+from .models import MessageEvent, OutgoingMessage, PendingChunk, SmsJob, UnmatchedReport
 from .operator import OutboundSms, SubmitResult
 
 logger = logging.getLogger(__name__)
@@ -95,44 +95,43 @@ def job_start_next(*, now: datetime | None = None) -> int | None:
     return job.pk
 
 
-def job_expand_next(*, now: datetime, decoded: dict | None = None) -> list[tuple] | None:
-    """Write the next batch of a started job's pending recipients as messages claimed by the
+def pending_store(*, job: SmsJob, rows: list[tuple]) -> None:
+    """Keep a big job's recipients (messages_insert()'s rows) as chunks of one batch each;
+    job_expand_next writes them as messages once the job starts."""
+    size = settings.DISPATCH["BATCH"]
+    PendingChunk.objects.bulk_create(
+        PendingChunk(job=job, seq=n, rows=rows[start : start + size])
+        for n, start in enumerate(range(0, len(rows), size))
+    )
+
+
+def job_expand_next(*, now: datetime) -> list[tuple] | None:
+    """Write the next chunk of a started job's pending recipients as messages claimed by the
     caller (`submitting`, leased, first attempt) and return them as messages_claim() does; None
     when no job has recipients left to write.
 
     Written already claimed, a big job's rows are inserted once and never claimed by an UPDATE:
     the claim was a third write of every row (insert, claim, record). The claim is committed
-    with the rows, before the operator is called, as for any claim. `decoded` keeps each job's
-    recipient list between calls (a pump reads the JSON once, not once per batch)."""
-    decoded = {} if decoded is None else decoded
-    if not PendingRecipients.objects.filter(job__status=SmsJob.Status.SENDING).exists():
+    with the rows, and the chunk deleted, before the operator is called, as for any claim."""
+    sending = PendingChunk.objects.filter(job__status=SmsJob.Status.SENDING)
+    if not sending.exists():
         return None  # asked outside the write lock, as in job_start_next
     with transaction.atomic():
-        # Waits for a pump writing the same job (no SKIP LOCKED): the lock is held for one
-        # batch's insert, and skipping would leave the other pump with nothing to do.
-        pending = PendingRecipients.objects.filter(job__status=SmsJob.Status.SENDING)
-        if connection.features.has_select_for_update_of:
-            pending = pending.select_for_update(of=("self",))
-        current = pending.order_by("job_id").values_list("job_id", "written").first()
-        if current is None:
+        # PostgreSQL: two dispatchers take two chunks of one job side by side. SQLite
+        # serialises writers, so the first chunk found is free.
+        chunks = sending.order_by("job_id", "seq")
+        if connection.features.has_select_for_update_skip_locked:
+            chunks = chunks.select_for_update(skip_locked=True, of=("self",))
+        chunk = chunks.values_list("id", "job_id", "seq", "rows").first()
+        if chunk is None:
             return None
-        job_id, written = current
-        if job_id not in decoded:
-            decoded[job_id] = PendingRecipients.objects.values_list("rows", flat=True).get(
-                pk=job_id
-            )
-        rows = decoded[job_id]
-        chunk = rows[written : written + settings.DISPATCH["BATCH"]]
+        chunk_id, job_id, seq, rows = chunk
         job = SmsJob.objects.only("id", "account_id", "created_at").get(pk=job_id)
         claimed = messages_insert(
-            job=job, rows=[tuple(r) for r in chunk], due=now + lease(), claimed=True
+            job=job, rows=[tuple(r) for r in rows], due=now + lease(), claimed=True
         )
-        if written + len(chunk) >= len(rows):
-            PendingRecipients.objects.filter(pk=job_id).delete()
-            decoded.pop(job_id, None)
-        else:
-            PendingRecipients.objects.filter(pk=job_id).update(written=written + len(chunk))
-    if not written:
+        PendingChunk.objects.filter(pk=chunk_id).delete()
+    if not seq:
         wake_on_commit()  # the first batch is out: call the other pumps to share the job
     return claimed
 
@@ -140,7 +139,7 @@ def job_expand_next(*, now: datetime, decoded: dict | None = None) -> list[tuple
 def job_finish_if_complete(job_id: int) -> bool:
     if (
         OutgoingMessage.objects.filter(job_id=job_id, status__in=OutgoingMessage.IN_FLIGHT).exists()
-        or PendingRecipients.objects.filter(job_id=job_id).exists()
+        or PendingChunk.objects.filter(job_id=job_id).exists()
     ):
         return False
     return bool(
@@ -200,6 +199,10 @@ def _claim_sql(vendor: str) -> str:
 
 def messages_claim(*, now: datetime, limit: int | None = None) -> list[tuple]:
     """Claim up to `limit` (DISPATCH["BATCH"]) due messages, committed before returning."""
+    if connection.vendor == "sqlite" and not _due_rows_exist(now):
+        # SQLite: an UPDATE that finds nothing still waits for the write lock, behind the
+        # other dispatcher's batch; a read does not.
+        return []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             _claim_sql(connection.vendor),
@@ -397,7 +400,6 @@ def _pump(*, now=None, budget=None, slot="") -> tuple[int, bool]:
     handed = 0
     clock = StageClock()
     more = True
-    decoded: dict = {}
     while more:
         if time.monotonic() >= deadline:
             break
@@ -411,7 +413,7 @@ def _pump(*, now=None, budget=None, slot="") -> tuple[int, bool]:
         clock.lap("claim")
         expanded = False
         if not rows:
-            rows = job_expand_next(now=moment, decoded=decoded)
+            rows = job_expand_next(now=moment)
             clock.lap("expand")
             expanded = rows is not None
             rows = rows or []
@@ -444,8 +446,13 @@ def due_work_exists(*, now: datetime | None = None) -> bool:
         return True
     # A started job with recipients not yet written: its rows are written already claimed, so
     # no due row shows it (a dispatcher killed between two batches leaves it so).
-    if PendingRecipients.objects.filter(job__status=SmsJob.Status.SENDING).exists():
+    if PendingChunk.objects.filter(job__status=SmsJob.Status.SENDING).exists():
         return True
+    return _due_rows_exist(now)
+
+
+def _due_rows_exist(now: datetime) -> bool:
+    """Whether a message is due (read from the partial index outgoing_due_idx)."""
     table = connection.ops.quote_name(OutgoingMessage._meta.db_table)
     col = _columns("status", "next_attempt_at")
     with connection.cursor() as cursor:

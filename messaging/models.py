@@ -132,25 +132,32 @@ class SmsJob(models.Model):
         return self.status == self.Status.SCHEDULED and self.campaign_id is None
 
 
-class PendingRecipients(models.Model):
-    """A big job's recipients, stored in one row at submission; the dispatch task turns them
-    into messages, so the send page returns as soon as the numbers are parsed."""
+class PendingChunk(models.Model):
+    """A chunk of a big job's recipients, stored at submission; dispatchers turn each chunk
+    into messages, so the send page returns as soon as the numbers are parsed.
 
-    job = models.OneToOneField(
-        SmsJob, on_delete=models.CASCADE, primary_key=True, related_name="pending_recipients"
+    One row per chunk (DISPATCH["BATCH"] recipients), deleted in the transaction that writes
+    its messages: a count of rows written on one big row rewrote the whole recipient list on
+    every batch (SQLite copies a row's every overflow page on UPDATE), and two dispatchers had
+    to wait for each other on that one row."""
+
+    job = models.ForeignKey(
+        SmsJob, on_delete=models.CASCADE, related_name="pending_chunks", db_index=False
     )
+    # Position of the chunk in the job's recipient list: chunks are written in this order.
+    seq = models.PositiveIntegerField()
     # [receiver, country, source, parts, text, credits, status] per recipient
     rows = models.JSONField()
-    # How many of them are message rows already: dispatchers write them a chunk at a time
-    # (each chunk and this count in one transaction), submitting earlier chunks meanwhile.
-    written = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("pending recipients")
         verbose_name_plural = _("pending recipients")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "seq"], name="pending_recipients_job_seq")
+        ]
 
     def __str__(self):
-        return f"recipients of job {self.job_id}"
+        return f"recipients of job {self.job_id} ({self.seq})"
 
 
 class OutgoingMessage(models.Model):
@@ -479,19 +486,26 @@ class UnmatchedReport(models.Model):
         return f"{self.kind} {self.operator_id}"
 
 
-class SimulatorSubmission(models.Model):
-    """The simulated operator's own record of what it accepted (its idempotency store)."""
+class SimulatorBatch(models.Model):
+    """The simulated operator's own record of what it accepted (its idempotency store): one
+    row per accepted batch, its message ids as ranges (a big job's ids run in sequence). One
+    row per message cost the simulator as much as the panel's own insert of the message."""
 
-    message_id = models.BigIntegerField(primary_key=True)
-    operator_id = models.CharField(max_length=64)
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    # [[first, last], ...]: inclusive, ascending, disjoint
+    ranges = models.JSONField()
     accepted_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = _("simulator submission")
-        verbose_name_plural = _("simulator submissions")
+        verbose_name = _("simulator batch")
+        verbose_name_plural = _("simulator batches")
+        # Batches overlapping [lo, hi] are those with last_id >= lo and first_id <= hi; new ids
+        # are above every batch's last_id, so the range scan is short.
+        indexes = [models.Index(fields=["last_id"], name="simulator_last_idx")]
 
     def __str__(self):
-        return self.operator_id
+        return f"messages {self.first_id}–{self.last_id}"
 
 
 class SimulatorEvent(models.Model):

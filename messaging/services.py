@@ -33,7 +33,7 @@ from .ledger import job_reason, refund_key
 from .models import (
     MessageEvent,
     OutgoingMessage,
-    PendingRecipients,
+    PendingChunk,
     SmsJob,
     StopListEntry,
     TemplateControl,
@@ -167,7 +167,7 @@ def _stored_summary(*, account, books, lists, exclude, fields) -> selectors.Stor
 # --- Sending ---------------------------------------------------------------------------------
 
 # Above this many recipients the message rows are written by the dispatcher when the job
-# starts, not by the request (PendingRecipients).
+# starts, not by the request (PendingChunk).
 INLINE_ROWS = 2000
 
 _Q = OutgoingMessage.Status
@@ -306,7 +306,7 @@ def job_submit(
             if r.number in stopped
         ]
         if len(rows) > INLINE_ROWS and not message_rows_now:
-            PendingRecipients.objects.create(job=job, rows=rows)
+            dispatch.pending_store(job=job, rows=rows)
         else:
             dispatch.messages_insert(job=job, rows=rows, due=None, now=now)
         if not planned and campaign is None:
@@ -369,7 +369,7 @@ def job_cancel(*, job: SmsJob, by=None) -> bool:
         ):
             return False
         _cancel_messages(OutgoingMessage.objects.filter(job=job, status=_Q.QUEUED))
-        PendingRecipients.objects.filter(job=job).delete()
+        PendingChunk.objects.filter(job=job).delete()
         # What is left to refund, read after the UPDATE locked the row: message_cancel (the
         # API's DELETE /jobs/{id}) lowers it, maybe after the caller loaded `job`.
         job.credits = SmsJob.objects.values_list("credits", flat=True).get(pk=job.pk)

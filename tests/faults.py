@@ -16,6 +16,7 @@ submission must still succeed.
 
 from __future__ import annotations
 
+import collections
 import glob
 import json
 import os
@@ -366,7 +367,7 @@ def job_outcome(job_id: int) -> dict:
 
     from accounts.models import CreditMovement
     from messaging.ledger import refund_key
-    from messaging.models import OutgoingMessage, SimulatorSubmission, SmsJob, UnmatchedReport
+    from messaging.models import OutgoingMessage, SimulatorBatch, SmsJob, UnmatchedReport
 
     job = SmsJob.objects.get(pk=job_id)
     messages = OutgoingMessage.objects.filter(job_id=job_id)
@@ -375,11 +376,16 @@ def job_outcome(job_id: int) -> dict:
     credits = {status: c for status, _n, c in by_status}
     ours = dict(messages.values_list("id", "operator_id"))
     span = messages.aggregate(lo=Min("id"), hi=Max("id"))
-    theirs = dict(
-        SimulatorSubmission.objects.filter(
-            message_id__gte=span["lo"] or 0, message_id__lte=span["hi"] or 0
-        ).values_list("message_id", "operator_id")
+    # What the simulator accepted (its operator id is "sim-<id>"), and how many times each.
+    accepted = collections.Counter(
+        pk
+        for ranges in SimulatorBatch.objects.filter(
+            last_id__gte=span["lo"] or 0, first_id__lte=span["hi"] or 0
+        ).values_list("ranges", flat=True)
+        for first, last in ranges
+        for pk in range(first, last + 1)
     )
+    theirs = {pk: f"sim-{pk}" for pk in accepted}
     movements = CreditMovement.objects.filter(account_id=job.account_id)
     charged = -(
         movements.filter(key=f"job:{job_id}:debit").aggregate(s=Sum("amount"))["s"] or 0
@@ -402,6 +408,7 @@ def job_outcome(job_id: int) -> dict:
         "operator_ids_unique": len({op for op in ours.values() if op}),
         "simulator_submissions": sum(1 for pk in theirs if pk in ours),
         "simulator_mismatches": sum(1 for pk, op in theirs.items() if pk in ours and ours[pk] != op),
+        "simulator_accepted_twice": sum(1 for pk, n in accepted.items() if pk in ours and n > 1),
         "unmatched_reports": UnmatchedReport.objects.count(),
         "balance": str(job.account.credits),
         "ledger": str(movements.aggregate(s=Sum("amount"))["s"] or 0),

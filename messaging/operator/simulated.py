@@ -1,7 +1,8 @@
 """The simulated operator: the fault model decides, the database keeps its state.
 
-Accepted submissions are remembered (SimulatorSubmission) so a resubmitted message is never
-sent twice; delivery reports and replies wait in SimulatorEvent until due, and the beat task
+Accepted submissions are remembered (SimulatorBatch: one row per batch, its ids as ranges) so
+a resubmitted message is never sent twice; its operator id is always "sim-<message id>".
+Delivery reports and replies wait in SimulatorEvent until due, and the beat task
 `simulator_tick` hands them to the same services the HTTP callbacks use.
 
 Events due within BUCKET of each other share one SimulatorEvent row (a JSON list, due when its
@@ -13,13 +14,13 @@ import json
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core import bulk
 
 from .. import reports as received
-from ..models import SimulatorEvent, SimulatorSubmission
+from ..models import SimulatorBatch, SimulatorEvent
 from .base import OutboundSms, SubmitResult
 from .simulator_model import ReportEvent, SimulatorConfig, SimulatorModel, Submission
 
@@ -42,13 +43,11 @@ class SimulatedOperator:
 
     def submit(self, messages: Sequence[OutboundSms]) -> list[SubmitResult]:
         now = timezone.now()
-        known = dict(
-            SimulatorSubmission.objects.filter(
-                message_id__in=[m.message_id for m in messages]
-            ).values_list("message_id", "operator_id")
-        )
+        known = _accepted_among([m.message_id for m in messages])
         results = [
-            SubmitResult(message_id=mid, accepted=True, operator_id=op) for mid, op in known.items()
+            SubmitResult(m.message_id, True, f"sim-{m.message_id}")
+            for m in messages
+            if m.message_id in known
         ]
         fresh = [m for m in messages if m.message_id not in known]
         if not fresh:
@@ -60,34 +59,71 @@ class SimulatedOperator:
             ],
             now,
         )
-        db_now = connection.ops.adapt_datetimefield_value(now)
-        try:
-            with transaction.atomic():
-                # Set-based inserts (core.bulk): the simulator is part of every measured send,
+        accepted = sorted(o.message_id for o in outcomes if o.accepted)
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Two dispatchers may submit one message at once (a lease taken over): one
+                # at a time records here (SQLite's writers are one at a time anyway).
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK])
+            if accepted and _accepted_among(accepted):
+                # The other one recorded first: answer this batch again from what is stored.
+                transaction.set_rollback(True)
+                retry = True
+            else:
+                retry = False
+                if accepted:
+                    SimulatorBatch.objects.create(
+                        first_id=accepted[0],
+                        last_id=accepted[-1],
+                        ranges=_ranges(accepted),
+                        accepted_at=now,
+                    )
+                # Set-based insert (core.bulk): the simulator is part of every measured send,
                 # so its bookkeeping must be as lean as the panel's.
-                bulk.insert(
-                    SimulatorSubmission,
-                    fields=("message_id", "operator_id", "accepted_at"),
-                    rows=[(o.message_id, o.operator_id, db_now) for o in outcomes if o.accepted],
-                )
                 bulk.insert(
                     SimulatorEvent, fields=("due_at", "kind", "payload"), rows=_rows(events)
                 )
-        except IntegrityError:
-            # Two dispatchers submitted one message at once (a lease taken over): the first
-            # one's record won; answer this batch again from what is stored.
+        if retry:
             return self.submit(messages)
         results.extend(
-            SubmitResult(
-                message_id=o.message_id,
-                accepted=o.accepted,
-                operator_id=o.operator_id,
-                error_code=o.error_code,
-                permanent=o.permanent,
-            )
+            SubmitResult(o.message_id, o.accepted, o.operator_id, o.error_code, o.permanent)
             for o in outcomes
         )
         return results
+
+
+# pg_advisory_xact_lock key of the simulator's record (any constant unused elsewhere).
+_LOCK = 0x51_4D_55_4C
+
+
+def _ranges(ids: list[int]) -> list[list[int]]:
+    """Sorted ids as inclusive [first, last] runs."""
+    runs: list[list[int]] = []
+    for pk in ids:
+        if runs and runs[-1][1] == pk - 1:
+            runs[-1][1] = pk
+        else:
+            runs.append([pk, pk])
+    return runs
+
+
+def _accepted_among(ids: list[int]) -> set[int]:
+    """Which of these message ids the simulator has accepted before."""
+    if not ids:
+        return set()
+    lo, hi = min(ids), max(ids)
+    wanted = set(ids)
+    found = set()
+    for ranges in SimulatorBatch.objects.filter(last_id__gte=lo, first_id__lte=hi).values_list(
+        "ranges", flat=True
+    ):
+        for first, last in ranges:
+            if last - first < len(wanted):
+                found.update(pk for pk in range(first, last + 1) if pk in wanted)
+            else:
+                found.update(pk for pk in wanted if first <= pk <= last)
+    return found
 
 
 def _payload(event) -> tuple[str, dict]:

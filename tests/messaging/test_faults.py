@@ -123,6 +123,7 @@ def check(outcome: dict, *, name: str, rig: Rig, timeline: Timeline, took: float
     # One acceptance per message, under the operator id the message records.
     assert outcome["simulator_submissions"] == N, outcome
     assert outcome["simulator_mismatches"] == 0, outcome
+    assert outcome["simulator_accepted_twice"] == 0, outcome
     assert outcome["operator_ids_unique"] == N, outcome
     # The books.
     assert Decimal(outcome["ledger"]) == Decimal(outcome["balance"]), outcome

@@ -1,3 +1,4 @@
+import json
 from decimal import Decimal
 
 import pytest
@@ -5,7 +6,7 @@ from django.utils import timezone
 
 from core import recipients
 from messaging import dispatch, services
-from messaging.models import OutgoingMessage, PendingRecipients, SmsJob
+from messaging.models import OutgoingMessage, PendingChunk, SmsJob
 from tests.accounts.factories import AccountFactory, MembershipFactory, ledger_sum
 
 pytestmark = pytest.mark.django_db
@@ -25,21 +26,24 @@ def numbers(n):
 
 
 def test_a_big_job_writes_its_messages_in_the_dispatch_task_once(
-    big_account, owner, scripted_operator
+    big_account, owner, scripted_operator, settings
 ):
+    settings.DISPATCH = {**settings.DISPATCH, "BATCH": 1000}
     job = services.job_submit(
         account=big_account, user=owner, message="x", parsed=numbers(N), stop_clause=False
     )
-    # The request stored the recipients in one row and charged the whole job.
+    # The request stored the recipients in chunks of a batch and charged the whole job.
     assert not OutgoingMessage.objects.filter(job=job).exists()
-    assert len(PendingRecipients.objects.get(job=job).rows) == N
+    chunks = list(PendingChunk.objects.filter(job=job).order_by("seq"))
+    assert [len(c.rows) for c in chunks] == [1000, 1000, 500]
+    assert chunks[0].rows[0][0] == "+33610000000"
     big_account.refresh_from_db()
     assert big_account.credits == Decimal(N)
 
     dispatch.pump()
     assert dispatch.job_start_next() is None  # started once: nothing more is written
     assert OutgoingMessage.objects.filter(job=job).count() == N
-    assert not PendingRecipients.objects.filter(job=job).exists()
+    assert not PendingChunk.objects.filter(job=job).exists()
     assert len(scripted_operator.SUBMITTED) == N
     assert SmsJob.objects.get(pk=job.pk).status == "done"
 
@@ -54,7 +58,7 @@ def test_cancelling_a_big_planned_job_refunds_it_whole(big_account, owner):
         scheduled_at=timezone.now() + timezone.timedelta(days=1),
     )
     assert services.job_cancel(job=job)
-    assert not PendingRecipients.objects.filter(job=job).exists()
+    assert not PendingChunk.objects.filter(job=job).exists()
     big_account.refresh_from_db()
     assert big_account.credits == Decimal(N * 2)
     assert ledger_sum(big_account) == big_account.credits
@@ -78,7 +82,7 @@ def test_a_big_job_is_written_a_batch_at_a_time_and_resumes_after_a_crash(
     assert {row[0] for row in claimed} == set(
         OutgoingMessage.objects.filter(job=job).values_list("id", flat=True)
     )
-    assert PendingRecipients.objects.get(job=job).written == 1000
+    assert PendingChunk.objects.filter(job=job).count() == 2  # the chunk written is gone
     # The dispatcher dies here. No row is due (the batch written is leased), yet the beat
     # tick sees the recipients left and wakes a dispatcher, which carries on from what was
     # written and takes over the dead one's batch once its lease has run out.
@@ -89,8 +93,31 @@ def test_a_big_job_is_written_a_batch_at_a_time_and_resumes_after_a_crash(
 
     assert OutgoingMessage.objects.filter(job=job).count() == N
     assert OutgoingMessage.objects.filter(job=job, status="submitted").count() == N
-    assert not PendingRecipients.objects.filter(job=job).exists()
+    assert not PendingChunk.objects.filter(job=job).exists()
     assert sorted(m.message_id for m in scripted_operator.SUBMITTED) == sorted(
         OutgoingMessage.objects.filter(job=job).values_list("id", flat=True)
     )
     assert SmsJob.objects.get(pk=job.pk).status == "done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_keeps_the_recipients_a_job_in_flight_had_not_written(big_account, owner):
+    """Migration 0024: a big job's recipients were one row with a count of those written."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    job = services.job_submit(
+        account=big_account, user=owner, message="x", parsed=numbers(10), stop_clause=False
+    )
+    call_command("migrate", "messaging", "0023", verbosity=0)
+    rows = [[f"+3361{i:07d}", "FR", "", 1, "", "1.00", "queued"] for i in range(2500)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO messaging_pendingrecipients (job_id, rows, written) VALUES (%s, %s, %s)",
+            [job.pk, json.dumps(rows), 1200],
+        )
+    call_command("migrate", "messaging", verbosity=0)
+
+    chunks = list(PendingChunk.objects.filter(job=job).order_by("seq"))
+    assert [len(c.rows) for c in chunks] == [1000, 300]
+    assert [r[0] for c in chunks for r in c.rows] == [r[0] for r in rows[1200:]]

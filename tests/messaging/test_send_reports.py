@@ -12,7 +12,7 @@ from accounts.models import CreditMovement
 from core import recipients
 from messaging import ledger, services
 from messaging import reports as received
-from messaging.models import OutgoingMessage, SimulatorEvent, SimulatorSubmission, SmsJob
+from messaging.models import OutgoingMessage, SimulatorBatch, SimulatorEvent, SmsJob
 from messaging.operator import OutboundSms, get_operator
 from messaging.operator.simulated import deliver_due_events
 from tests.accounts.factories import ledger_sum
@@ -324,6 +324,16 @@ def pending_events() -> int:
     return sum(len(p) for p in SimulatorEvent.objects.values_list("payload", flat=True))
 
 
+def accepted_ids() -> set[int]:
+    """Message ids the simulator remembers accepting."""
+    return {
+        pk
+        for ranges in SimulatorBatch.objects.values_list("ranges", flat=True)
+        for first, last in ranges
+        for pk in range(first, last + 1)
+    }
+
+
 @pytest.mark.django_db
 class TestSimulatedOperator:
     def test_every_message_is_delivered_once_its_reports_are_due(
@@ -340,7 +350,7 @@ class TestSimulatedOperator:
         messages = list(job.messages.all())
         assert {m.status for m in messages} == {Q.SUBMITTED}
         assert {m.operator_id for m in messages} == {f"sim-{m.pk}" for m in messages}
-        assert SimulatorSubmission.objects.count() == 3
+        assert accepted_ids() == {m.pk for m in messages}
         assert pending_events() == 3  # one report each, one part each
 
         # Nothing is due yet in the past.
@@ -388,7 +398,8 @@ class TestSimulatedOperator:
 
         assert first.accepted and second.accepted
         assert first.operator_id == second.operator_id == "sim-987654"
-        assert SimulatorSubmission.objects.count() == 1
+        assert accepted_ids() == {987654}
+        assert SimulatorBatch.objects.count() == 1
         assert pending_events() == events == 1
 
     def test_a_retried_submission_with_a_new_attempt_is_still_the_same_message(self, simulated):
@@ -406,4 +417,33 @@ class TestSimulatedOperator:
         [second] = get_operator().submit([OutboundSms(**sms, attempt=2)])
 
         assert first.operator_id == second.operator_id
-        assert SimulatorSubmission.objects.count() == 1
+        assert accepted_ids() == {987655}
+        assert SimulatorBatch.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_simulator_remembers_batches_with_gaps_and_answers_a_mixed_resubmission(simulated):
+    def sms(pk):
+        return OutboundSms(
+            message_id=pk,
+            receiver=A,
+            sender="",
+            text="Bonjour",
+            parts=1,
+            sms_class="phoneDisplay",
+            reply_allowed=True,
+        )
+
+    first = get_operator().submit([sms(pk) for pk in (10, 11, 12, 20)])
+    assert SimulatorBatch.objects.get().ranges == [[10, 12], [20, 20]]
+    assert pending_events() == 4
+
+    # A batch mixing messages accepted before (a lease taken over) and new ones.
+    again = get_operator().submit([sms(pk) for pk in (11, 12, 13, 20, 21)])
+
+    assert all(r.accepted for r in first + again)
+    assert {r.message_id: r.operator_id for r in again} == {
+        pk: f"sim-{pk}" for pk in (11, 12, 13, 20, 21)
+    }
+    assert accepted_ids() == {10, 11, 12, 13, 20, 21}
+    assert pending_events() == 6  # one report for each new message only
