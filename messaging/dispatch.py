@@ -113,27 +113,43 @@ def job_expand_next(*, now: datetime) -> list[tuple] | None:
     Written already claimed, a big job's rows are inserted once and never claimed by an UPDATE:
     the claim was a third write of every row (insert, claim, record). The claim is committed
     with the rows, and the chunk deleted, before the operator is called, as for any claim."""
-    sending = PendingChunk.objects.filter(job__status=SmsJob.Status.SENDING)
-    if not sending.exists():
-        return None  # asked outside the write lock, as in job_start_next
-    with transaction.atomic():
-        # PostgreSQL: two dispatchers take two chunks of one job side by side. SQLite
-        # serialises writers, so the first chunk found is free.
-        chunks = sending.order_by("job_id", "seq")
-        if connection.features.has_select_for_update_skip_locked:
-            chunks = chunks.select_for_update(skip_locked=True, of=("self",))
-        chunk = chunks.values_list("id", "job_id", "seq", "rows").first()
+    sending = PendingChunk.objects.filter(job__status=SmsJob.Status.SENDING).order_by(
+        "job_id", "seq"
+    )
+    columns = ("id", "job_id", "seq", "rows")
+    if connection.vendor == "sqlite":
+        # SQLite: read and decode the chunk before taking the database's one write lock (the
+        # other dispatcher writes meanwhile); deleting it in the transaction tells whether it
+        # is still ours. An empty list: taken by the other one, ask again.
+        chunk = sending.values_list(*columns).first()
         if chunk is None:
             return None
         chunk_id, job_id, seq, rows = chunk
-        job = SmsJob.objects.only("id", "account_id", "created_at").get(pk=job_id)
-        claimed = messages_insert(
-            job=job, rows=[tuple(r) for r in rows], due=now + lease(), claimed=True
-        )
-        PendingChunk.objects.filter(pk=chunk_id).delete()
+        rows = [tuple(r) for r in rows]
+        with transaction.atomic():
+            if not PendingChunk.objects.filter(pk=chunk_id).delete()[0]:
+                return []
+            claimed = _chunk_insert(job_id, rows, now)
+    else:
+        if not sending.exists():
+            return None  # asked before taking locks, as in job_start_next
+        with transaction.atomic():
+            # Two dispatchers take two chunks of one job side by side.
+            chunk = sending.select_for_update(skip_locked=True, of=("self",))
+            chunk = chunk.values_list(*columns).first()
+            if chunk is None:
+                return None
+            chunk_id, job_id, seq, rows = chunk
+            claimed = _chunk_insert(job_id, [tuple(r) for r in rows], now)
+            PendingChunk.objects.filter(pk=chunk_id).delete()
     if not seq:
         wake_on_commit()  # the first batch is out: call the other pumps to share the job
     return claimed
+
+
+def _chunk_insert(job_id: int, rows: list[tuple], now: datetime) -> list[tuple]:
+    job = SmsJob.objects.only("id", "account_id", "created_at").get(pk=job_id)
+    return messages_insert(job=job, rows=rows, due=now + lease(), claimed=True)
 
 
 def job_finish_if_complete(job_id: int) -> bool:

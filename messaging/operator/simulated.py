@@ -60,6 +60,8 @@ class SimulatedOperator:
             now,
         )
         accepted = sorted(o.message_id for o in outcomes if o.accepted)
+        # Built before the transaction: on SQLite it holds the database's one write lock.
+        ranges, event_rows = _ranges(accepted), _rows(events)
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 # Two dispatchers may submit one message at once (a lease taken over): one
@@ -76,14 +78,12 @@ class SimulatedOperator:
                     SimulatorBatch.objects.create(
                         first_id=accepted[0],
                         last_id=accepted[-1],
-                        ranges=_ranges(accepted),
+                        ranges=ranges,
                         accepted_at=now,
                     )
                 # Set-based insert (core.bulk): the simulator is part of every measured send,
                 # so its bookkeeping must be as lean as the panel's.
-                bulk.insert(
-                    SimulatorEvent, fields=("due_at", "kind", "payload"), rows=_rows(events)
-                )
+                bulk.insert(SimulatorEvent, fields=("due_at", "kind", "payload"), rows=event_rows)
         if retry:
             return self.submit(messages)
         results.extend(

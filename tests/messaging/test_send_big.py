@@ -2,6 +2,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from core import recipients
@@ -121,3 +122,32 @@ def test_upgrading_keeps_the_recipients_a_job_in_flight_had_not_written(big_acco
     chunks = list(PendingChunk.objects.filter(job=job).order_by("seq"))
     assert [len(c.rows) for c in chunks] == [1000, 300]
     assert [r[0] for c in chunks for r in c.rows] == [r[0] for r in rows[1200:]]
+
+
+def test_a_chunk_taken_by_the_other_dispatcher_meanwhile_is_not_written_twice(
+    big_account, owner, scripted_operator, settings, monkeypatch
+):
+    """SQLite reads a chunk before taking the write lock: when the other dispatcher wrote it
+    in between, this one writes nothing and asks again."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL locks the chunk it reads (SKIP LOCKED)")
+    settings.DISPATCH = {**settings.DISPATCH, "BATCH": 1000}
+    job = services.job_submit(
+        account=big_account, user=owner, message="x", parsed=numbers(N), stop_clause=False
+    )
+    dispatch.job_start_next()
+    real_atomic = dispatch.transaction.atomic
+    first = PendingChunk.objects.get(job=job, seq=0)
+
+    def other_dispatcher_first(*args, **kwargs):
+        monkeypatch.setattr(dispatch.transaction, "atomic", real_atomic)
+        dispatch.job_expand_next(now=timezone.now())  # writes chunk 0
+        return real_atomic(*args, **kwargs)
+
+    monkeypatch.setattr(dispatch.transaction, "atomic", other_dispatcher_first)
+    assert dispatch.job_expand_next(now=timezone.now()) == []
+
+    assert not PendingChunk.objects.filter(pk=first.pk).exists()
+    assert OutgoingMessage.objects.filter(job=job).count() == 1000
+    assert len(dispatch.job_expand_next(now=timezone.now())) == 1000  # chunk 1 next
+    assert OutgoingMessage.objects.filter(job=job).count() == 2000
