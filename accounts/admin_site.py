@@ -30,3 +30,7 @@ class AdminSite(admin.AdminSite):
             twofactor.start_code_step(request, user, next_url=target)
             return redirect("accounts:login_code")
         return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
+
+    def password_change(self, request, extra_context=None):
+        # The panel's page, whose current-password check is throttled like the login.
+        return redirect("accounts:password_change")

@@ -4,13 +4,14 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core import ratelimit
 from core.formats import credits_number, credits_plural
 
+from . import audit, throttle
 from .models import SmsAccount, User
 
 
@@ -38,6 +39,42 @@ class LoginForm(AuthenticationForm):
         if getattr(self.request, "login_throttled", False):
             return forms.ValidationError(self.error_messages["throttled"], code="throttled")
         return super().get_invalid_login_error()
+
+
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """Django's form, its current-password check under the login throttle (accounts.throttle).
+
+    Whoever holds a session (a stolen one, a shared computer) could otherwise guess the
+    password here without limit, then take the account over. The attempt is reserved per
+    e-mail and client address like a login's, from the same budget: it is the same secret,
+    so the login form and this one together let through LOGIN_THROTTLE_ATTEMPTS guesses."""
+
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "throttled": LoginForm.error_messages["throttled"],
+    }
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        identity = self.user.email
+        ip = ratelimit.client_ip(self.request) if self.request is not None else "internal"
+        try:
+            throttle.reserve(identity, ip)
+        except throttle.Throttled:
+            audit.record(audit.Action.PASSWORD_THROTTLED, request=self.request, subject=self.user)
+            raise forms.ValidationError(
+                self.error_messages["throttled"], code="throttled"
+            ) from None
+        try:
+            old_password = super().clean_old_password()
+        except forms.ValidationError:
+            audit.record(audit.Action.PASSWORD_FAILED, request=self.request, subject=self.user)
+            raise
+        throttle.succeeded(identity, ip)
+        return old_password
 
 
 class SignupForm(forms.ModelForm):

@@ -380,6 +380,12 @@ class AuditEvent(models.Model):
         # Refused before the password was checked: too many attempts (accounts.throttle).
         LOGIN_THROTTLED = "login_throttled", _("Login refused: too many attempts")
         CODE_FAILED = "code_failed", _("Wrong two-factor code")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET = "password_reset", _("Password reset through the e-mailed link")
+        # A password change whose "current password" was wrong.
+        PASSWORD_FAILED = "password_failed", _("Wrong current password (password change)")
+        # Refused before the current password was checked: too many attempts.
+        PASSWORD_THROTTLED = "password_throttled", _("Password change refused: too many attempts")
         TWO_FACTOR_ENABLED = "2fa_enabled", _("Two-factor authentication enabled")
         TWO_FACTOR_DISABLED = "2fa_disabled", _("Two-factor authentication disabled")
         RECOVERY_CODES = "recovery_codes", _("New recovery codes")

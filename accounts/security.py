@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,7 +21,7 @@ from core import ratelimit
 from . import services, throttle, twofactor
 from .access import account_view
 from .audit import Action, record
-from .forms import CodeForm, LoginForm
+from .forms import CodeForm, LoginForm, ThrottledPasswordChangeForm
 from .models import AuditEvent, User
 
 
@@ -48,6 +48,34 @@ class LoginView(auth_views.LoginView):
             # Staff must set up two-factor authentication before the admin opens.
             query = urlencode({"next": self.get_success_url()})
             return redirect(f"{reverse('accounts:two_factor')}?{query}")
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """The signed-in person's new password: the current one is checked under the login
+    throttle (ThrottledPasswordChangeForm); the change is an audit event."""
+
+    form_class = ThrottledPasswordChangeForm
+    success_url = reverse_lazy("accounts:home")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record(Action.PASSWORD_CHANGED, request=self.request, subject=form.user)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A new password set through the e-mailed link. Nothing to throttle: the link's token is
+    an HMAC no one guesses; the reset is an audit event."""
+
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record(Action.PASSWORD_RESET, request=self.request, actor=form.user, subject=form.user)
         return response
 
 

@@ -32,9 +32,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            success_url=reverse_lazy("accounts:password_reset_complete")
-        ),
+        security.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -44,7 +42,7 @@ urlpatterns = [
     ),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("accounts:home")),
+        security.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path("sms/", views.account_list, name="account_list"),
