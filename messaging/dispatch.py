@@ -290,7 +290,9 @@ def results_record(results: list[SubmitResult], *, attempts: dict[int, int]) -> 
         else:
             failed.append((r.message_id, r.error_code or "REJECTED"))
     mine = {"status": _Q.SUBMITTING}
-    with transaction.atomic():
+    # Lost in a database crash, this record is a dispatcher killed before it: the rows stay
+    # `submitting`, and are submitted again with the same idempotency key when the lease ends.
+    with bulk.atomic_lazy_commit():
         bulk.update(
             OutgoingMessage,
             fields=("operator_id", "submitted_at"),

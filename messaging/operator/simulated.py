@@ -62,7 +62,9 @@ class SimulatedOperator:
         accepted = sorted(o.message_id for o in outcomes if o.accepted)
         # Built before the transaction: on SQLite it holds the database's one write lock.
         ranges, event_rows = _ranges(accepted), _rows(events)
-        with transaction.atomic():
+        # A database crash can only lose this with the panel's record of the answer (the WAL
+        # replays in order): the batch is then submitted again and accepted afresh.
+        with bulk.atomic_lazy_commit():
             if connection.vendor == "postgresql":
                 # Two dispatchers may submit one message at once (a lease taken over): one
                 # at a time records here (SQLite's writers are one at a time anyway).
