@@ -1,7 +1,9 @@
 """What the resource routers share: the key's account and user, identifiers given as text, form
-errors, OVHcloud's empty answer, creation-date filters and phone numbers as filters."""
+errors, OVHcloud's empty answer, creation-date filters, phone numbers as filters and the
+Idempotency-Key of the POSTs that create."""
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.http import Http404, HttpResponse
@@ -10,8 +12,9 @@ from django.utils import timezone
 from accounts.models import SmsAccount
 from core import recipients as rcpt
 
+from .. import services as api_services
 from ..errors import ApiError
-from ..models import ConsumerKey
+from ..models import ConsumerKey, IdempotentRequest
 
 # Identifiers given as text (bookKey, receiversSlotId, document id): ASCII digits that fit a
 # bigint. (str.isdigit() also accepts "²", which int() refuses, and int() refuses 5,000 digits.)
@@ -44,6 +47,30 @@ def column(request, service_name: str, model, field: str, order: str = "") -> li
     """One field of the account's rows of `model`: the id lists OVHcloud's GET routes return."""
     rows = model.objects.filter(account=account_for(request, service_name))
     return list(rows.order_by(order or field).values_list(field, flat=True))
+
+
+def once_per_key(request, account: SmsAccount, run: Callable[[], dict]) -> dict:
+    """`run()`'s answer; with an `Idempotency-Key` header (up to 255 visible ASCII characters,
+    a UUID for instance), run once per key and account within 24 hours: a repeat of the same
+    request gets the first answer and does nothing, a key used for another request (method,
+    path or body) is refused with 409. `run()` must return JSON (the stored answer)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return run()
+    if not api_services.IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError.invalid("Invalid Idempotency-Key: 1 to 255 visible ASCII characters")
+    try:
+        answer, _ran = api_services.idempotent_call(
+            account=account,
+            key=key,
+            fingerprint=IdempotentRequest.fingerprint_of(request),
+            run=run,
+        )
+    except api_services.KeyReused:
+        raise ApiError(
+            409, "This Idempotency-Key was used for another request", "IDEMPOTENCY_KEY_REUSED"
+        ) from None
+    return answer
 
 
 def done() -> HttpResponse:

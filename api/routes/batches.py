@@ -22,7 +22,7 @@ from senders.models import Sender
 
 from ..errors import ApiError
 from ..schemas import responses
-from .base import account_for, done, parse_id, user_for
+from .base import account_for, done, once_per_key, parse_id, user_for
 
 router = Router(tags=["batches"])
 
@@ -134,10 +134,17 @@ def batches_list(request, serviceName: str):
 
 @router.post("/sms/{serviceName}/batches", response=responses(BatchOut), by_alias=True)
 def batches_create(request, serviceName: str, payload: BatchIn):
-    """Create a campaign: `to` and/or `slotID`, `from` or `senderForResponse`."""
+    """Create a campaign: `to` and/or `slotID`, `from` or `senderForResponse`.
+
+    With an `Idempotency-Key` header, a request repeated with the same key within 24 hours gets
+    the first one's answer (the batch as it was then) and creates nothing (base.once_per_key)."""
     account = account_for(request, serviceName)
+    return once_per_key(request, account, lambda: _create(request, account, payload))
+
+
+def _create(request, account, payload: BatchIn) -> dict:
     if not payload.to and not payload.slotID:
-        raise ApiError.invalid("Either \"to\" or \"slotID\" must be passed")
+        raise ApiError.invalid('Either "to" or "slotID" must be passed')
     lists = []
     if payload.slotID:
         slot = parse_id(payload.slotID)
@@ -177,7 +184,8 @@ def batches_create(request, serviceName: str, payload: BatchIn):
         )
     except campaigns.CampaignError as error:
         raise ApiError.invalid(str(error)) from None
-    return batch_out(campaign)
+    # As JSON: the answer is stored for a repeat with the same Idempotency-Key.
+    return BatchOut.model_validate(batch_out(campaign)).model_dump(mode="json", by_alias=True)
 
 
 @router.get("/sms/{serviceName}/batches/{id}", response=responses(BatchOut), by_alias=True)
@@ -214,9 +222,7 @@ def batches_cancel(request, serviceName: str, id: UUID):
     return batch_out(campaign)
 
 
-@router.get(
-    "/sms/{serviceName}/batches/{id}/statistics", response=responses(BatchStatistics)
-)
+@router.get("/sms/{serviceName}/batches/{id}/statistics", response=responses(BatchStatistics))
 def batches_statistics(request, serviceName: str, id: UUID):
     campaign = _campaign(request, serviceName, id)
     stats = campaign_stats.statistics(campaign)

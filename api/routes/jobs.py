@@ -17,11 +17,9 @@ from messaging.selectors import collect_recipients
 from senders.models import Sender
 
 from .. import schemas
-from .. import services as api_services
 from ..errors import ApiError
-from ..models import IdempotentRequest
 from ..schemas import responses
-from .base import account_for, done, parse_id, user_for
+from .base import account_for, done, once_per_key, parse_id, user_for
 from .outgoing import message_out
 
 router = Router(tags=["jobs"])
@@ -64,26 +62,12 @@ def send(request, account, payload: schemas.JobIn, sms_user=None, sender=None) -
     """POST …/jobs of the account, of one of its SMS users or from a virtual number (`sender`):
     the sending report.
 
-    With an `Idempotency-Key` header (up to 255 visible ASCII characters, a UUID for instance),
-    a request repeated with the same key within 24 hours gets the first one's answer and
-    sends and charges nothing: a script may retry after a network error safely."""
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return _send(request, account, payload, sms_user, sender)
-    if not api_services.IDEMPOTENCY_KEY.fullmatch(key):
-        raise ApiError.invalid("Invalid Idempotency-Key: 1 to 255 visible ASCII characters")
-    try:
-        answer, _ran = api_services.idempotent_call(
-            account=account,
-            key=key,
-            fingerprint=IdempotentRequest.fingerprint_of(request),
-            run=lambda: _send(request, account, payload, sms_user, sender),
-        )
-    except api_services.KeyReused:
-        raise ApiError(
-            409, "This Idempotency-Key was used for another request", "IDEMPOTENCY_KEY_REUSED"
-        ) from None
-    return answer
+    With an `Idempotency-Key` header, a request repeated with the same key within 24 hours gets
+    the first one's answer and sends and charges nothing: a script may retry after a network
+    error safely (base.once_per_key)."""
+    return once_per_key(
+        request, account, lambda: _send(request, account, payload, sms_user, sender)
+    )
 
 
 def _send(request, account, payload: schemas.JobIn, sms_user, sender) -> dict:

@@ -24,9 +24,11 @@ def eager(settings):
     app.conf.task_always_eager = False
 
 
-def create(api_client, sn, django_capture_on_commit_callbacks, **body):
+def create(api_client, sn, django_capture_on_commit_callbacks, headers=None, **body):
     with django_capture_on_commit_callbacks(execute=True):
-        response = api_client.post(f"/sms/{sn}/batches", {"message": "Promo", "noStop": True, **body})
+        response = api_client.post(
+            f"/sms/{sn}/batches", {"message": "Promo", "noStop": True, **body}, headers=headers
+        )
     return response
 
 
@@ -90,3 +92,64 @@ def test_outgoing_messages_carry_the_batch_id(api_client, sn, django_capture_on_
     ids = api_client.get(f"/sms/{sn}/outgoing?batchID={uuid}").json()
     assert len(ids) == 3
     assert api_client.get(f"/sms/{sn}/outgoing/{ids[0]}").json()["batchID"] == uuid
+
+
+class TestIdempotencyKey:
+    """POST /batches honours an Idempotency-Key as POST /jobs does (api.routes.base)."""
+
+    def test_a_retry_with_the_key_gets_the_first_answer_and_creates_nothing(
+        self, api_client, sn, account, django_capture_on_commit_callbacks
+    ):
+        key = {"Idempotency-Key": "b7c1e0d2-batch"}
+        body = {"message": "Promo", "noStop": True, "to": TO, "name": "Soldes"}
+        with django_capture_on_commit_callbacks(execute=True):
+            first = api_client.post(f"/sms/{sn}/batches", body, headers=key)
+        api_client.time_offset = 1  # the retry is signed anew, as python-ovh would
+        with django_capture_on_commit_callbacks(execute=True) as queued:
+            retry = api_client.post(f"/sms/{sn}/batches", body, headers=key)
+
+        assert first.status_code == retry.status_code == 200
+        assert retry.json() == first.json()
+        assert retry.json()["status"] == "INSERTING"  # the answer as it was, not re-read
+        assert Campaign.objects.count() == 1
+        assert queued == []  # no second preparation
+        assert OutgoingMessage.objects.count() == 3
+        assert account.movements.filter(kind="debit").count() == 1
+
+    def test_the_key_cannot_be_reused_for_another_batch(
+        self, api_client, sn, django_capture_on_commit_callbacks
+    ):
+        key = {"Idempotency-Key": "k-batch"}
+        first = create(api_client, sn, django_capture_on_commit_callbacks, to=TO, headers=key)
+        api_client.time_offset = 1
+
+        other = create(api_client, sn, django_capture_on_commit_callbacks, to=TO[:1], headers=key)
+
+        assert first.status_code == 200
+        assert other.status_code == 409
+        error = other.json()
+        assert error["errorCode"] == "IDEMPOTENCY_KEY_REUSED"
+        assert error["httpCode"] == "409 Conflict"
+        assert error["message"] == "This Idempotency-Key was used for another request"
+        assert Campaign.objects.count() == 1
+
+    def test_a_refused_batch_leaves_the_key_free(
+        self, api_client, sn, django_capture_on_commit_callbacks
+    ):
+        key = {"Idempotency-Key": "fix-and-retry"}
+        refused = create(api_client, sn, django_capture_on_commit_callbacks, slotID="9", headers=key)
+        assert refused.status_code == 400
+        api_client.time_offset = 1
+
+        created = create(api_client, sn, django_capture_on_commit_callbacks, to=TO, headers=key)
+
+        assert created.status_code == 200
+        assert Campaign.objects.count() == 1
+
+    def test_a_malformed_key_is_refused(self, api_client, sn, django_capture_on_commit_callbacks):
+        bad = {"Idempotency-Key": "two words"}
+        response = create(api_client, sn, django_capture_on_commit_callbacks, to=TO, headers=bad)
+
+        assert response.status_code == 400
+        assert response.json()["errorCode"] == "INVALID_PARAMETERS"
+        assert not Campaign.objects.exists()

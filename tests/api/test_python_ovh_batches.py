@@ -64,3 +64,24 @@ def test_python_ovh_creates_and_cancels(client, account):
     client.put(f"/sms/{account.name}/batches/{batch['id']}", name="Été (annulé)")
     client.delete(f"/sms/{account.name}/batches/{batch['id']}")
     assert client.get(f"/sms/{account.name}/batches") == []
+
+
+def test_python_ovh_retries_a_batch_with_an_idempotency_key(client, account):
+    """raw_call passes the header; a retry within the same second is the same signed request,
+    let through because its answer is stored. Another body under the key is refused."""
+    from messaging.models import Campaign
+
+    path = f"/sms/{account.name}/batches"
+    body = {"message": "Promo", "to": ["+33612345671", "+33612345672"], "noStop": True}
+    key = {"Idempotency-Key": "batch-retry-1"}
+
+    first = client.raw_call("POST", path, body, headers=dict(key))
+    retry = client.raw_call("POST", path, body, headers=dict(key))
+    other = client.raw_call("POST", path, {**body, "message": "Autre"}, headers=dict(key))
+
+    assert first.status_code == retry.status_code == 200
+    assert retry.json() == first.json()
+    assert other.status_code == 409
+    assert other.json()["errorCode"] == "IDEMPOTENCY_KEY_REUSED"
+    assert Campaign.objects.count() == 1
+    assert [b["id"] for b in client.get(path)] == [first.json()["id"]]
