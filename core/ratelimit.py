@@ -1,4 +1,5 @@
-"""Counters in the cache, shared by every process: failed logins, API requests per second."""
+"""Counters in the cache, shared by every process: failed logins, API requests per second,
+a route's messages per second."""
 
 import time
 
@@ -25,6 +26,35 @@ def window_hit(name: str, *, period: int) -> tuple[int, int]:
     window = int(now // period)
     count = hit(f"{name}:{window}", timeout=period + 5)
     return count, max(1, int((window + 1) * period - now + 0.999))
+
+
+def take(name: str, want: int, *, limit: int, now: float, period: float = 1.0) -> tuple[int, float]:
+    """Take up to `want` of the `limit` units `name` may use in the fixed window of `period`
+    seconds that holds `now` (a time.time()), shared by every process that uses this cache.
+
+    Returns (units granted, seconds until the next window opens). Every caller adds what it
+    wants in one atomic INCR and keeps only what lay under the limit before its own
+    increment, then gives the rest back: the units granted in a window never add up to more
+    than `limit`, whatever the concurrency. The cache's errors are raised: without the
+    counter nobody knows what the others took, and the caller decides how to wait."""
+    window = int(now // period)
+    key = f"{name}:{window}"
+    ttl = int(period) + 5
+    if cache.add(key, want, timeout=ttl):
+        count = want
+    else:
+        try:
+            count = cache.incr(key, want)
+        except ValueError:  # the counter expired between add() and incr()
+            cache.add(key, want, timeout=ttl)
+            count = want
+    granted = max(0, min(want, limit - (count - want)))
+    if granted < want:
+        try:
+            cache.decr(key, want - granted)
+        except ValueError:  # expired meanwhile: nothing to give back
+            pass
+    return granted, max(0.0, (window + 1) * period - now)
 
 
 def give_back(key: str) -> None:

@@ -9,14 +9,18 @@ error moves it on to the next one, each move a RouteFailover row. When no route 
 last answer stands (transient: dispatch retries later; permanent: the message fails). A
 country no route serves goes to the settings' operator.
 
-In-process kinds (simulator, generic HTTP, OVHcloud) answer here. An SMPP route's bind is held
-by its connector process (messaging.operator.smpp_connector): its messages are handed over
-through SmppOutbox rows, they stay `submitting` with a longer lease, and the connector records
-the answers itself (dispatch.results_record, under the same claim).
+In-process kinds (simulator, generic HTTP, OVHcloud) answer here, at most `throughput`
+messages a second per route across every dispatcher process (a counter in Redis,
+core.ratelimit.take); what a dispatcher cannot send within throughput_wait() goes back to the
+queue. An SMPP route's bind is held by its connector process
+(messaging.operator.smpp_connector): its messages are handed over through SmppOutbox rows, they
+stay `submitting` with a longer lease, and the connector records the answers itself
+(dispatch.results_record, under the same claim).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -26,11 +30,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core import ratelimit
+
 from .models import OutgoingMessage, Route, RouteCountry, RouteFailover, SmppOutbox
 from .operator import OutboundSms, SubmitResult, get_operator
 from .route_models import HEARTBEAT_STALE_SECONDS
 
+logger = logging.getLogger(__name__)
 _OUT = SmppOutbox.State
+_Q = OutgoingMessage.Status
 # Answers that say the route, not the message, is the problem: it rests for a while.
 THROTTLED = ("THROTTLED", "ESME_RTHROTTLED")
 LINK_ERRORS = ("LINK_DOWN", "URLError", "HTTPError", "TimeoutError", "ConnectionRefusedError")
@@ -45,6 +53,11 @@ MAYBE_SENT += ("JSONDecodeError",)
 LINK_ERRORS += ("LINK_NO_ANSWER",)
 THROTTLE_REST = timedelta(seconds=1)
 LINK_REST = timedelta(seconds=30)
+# Without the shared throughput counter (Redis unreachable), messages wait this long in the
+# queue, then try again: a route's limit is never guessed.
+COUNTER_DOWN_WAIT = timedelta(seconds=5)
+# The clock and the pause of the throughput limit (tests replace them).
+_now, _sleep = time.time, time.sleep
 
 # The keys of Route.config each kind reads (shown in admin).
 CONFIG_HELP = {
@@ -208,12 +221,8 @@ def _submit_in_process(route, batch, results, now) -> list[tuple[OutboundSms, Su
     the route on throttling or link errors. Returns the rejected (message, answer) pairs."""
     by_id = {m.message_id: m for m in batch}
     operator, answers = operator_for(route), []
-    # The route's throughput limit, kept by each dispatcher (the SMPP connector keeps its
-    # own): chunks of `throughput` messages, one a second.
-    step, started = max(1, route.throughput), time.monotonic()
-    for n, start in enumerate(range(0, len(batch), step)):
-        time.sleep(max(0.0, started + n - time.monotonic()))
-        answers += operator.submit(batch[start : start + step])
+    for chunk in _within_throughput(route, batch):
+        answers += operator.submit(chunk)
     accepted = [a for a in answers if a.accepted]
     rejected = [(by_id[a.message_id], a) for a in answers if not a.accepted]
     if accepted:
@@ -227,6 +236,52 @@ def _submit_in_process(route, batch, results, now) -> list[tuple[OutboundSms, Su
     elif accepted and route.link != Route.Link.UP:
         Route.objects.filter(pk=route.pk).update(link=Route.Link.UP, link_changed_at=now)
     return rejected
+
+
+def throughput_wait() -> float:
+    """How long a dispatcher waits for its route's throughput before giving the rest of its
+    batch back: a third of the lease, so the batch is recorded long before the lease ends."""
+    return settings.DISPATCH["LEASE_SECONDS"] / 3
+
+
+def _within_throughput(route: Route, batch: Sequence[OutboundSms]):
+    """Yield chunks of `batch` as the route's throughput allows them, counted across every
+    dispatcher process (the SMPP connector keeps its own, one connector per route). What is
+    left when the wait runs out, or when the counter cannot be read, goes back to the queue."""
+    todo, deadline = list(batch), _now() + throughput_wait()
+    while todo:
+        try:
+            granted, wait = ratelimit.take(
+                f"route:{route.pk}:throughput",
+                len(todo),
+                limit=max(1, route.throughput),
+                now=_now(),
+            )
+        except Exception:  # noqa: BLE001 - no counter: wait in the queue, never guess
+            logger.warning("routing: throughput counter unreachable, route %s waits", route.pk)
+            messages_release(todo, due=timezone.now() + COUNTER_DOWN_WAIT)
+            return
+        if granted:
+            yield todo[:granted]
+            todo = todo[granted:]
+        if todo:
+            if _now() + wait > deadline:
+                messages_release(todo, due=timezone.now() + timedelta(seconds=wait))
+                return
+            _sleep(wait)
+
+
+def messages_release(messages: Sequence[OutboundSms], *, due: datetime) -> None:
+    """Give claimed messages back to the queue untouched: `queued`, due at `due`, the claim's
+    attempt not counted (they were never offered to an upstream). Only where the claim is
+    still the caller's."""
+    by_claim: dict[int, list[int]] = defaultdict(list)
+    for m in messages:
+        by_claim[m.attempt].append(m.message_id)
+    for attempt, ids in by_claim.items():
+        OutgoingMessage.objects.filter(pk__in=ids, status=_Q.SUBMITTING, attempts=attempt).update(
+            status=_Q.QUEUED, attempts=attempt - 1, next_attempt_at=due
+        )
 
 
 def route_rest(route: Route, rest: timedelta, *, error: str = "") -> None:

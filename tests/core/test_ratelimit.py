@@ -26,3 +26,61 @@ def test_window_hit_counts_per_window_and_says_when_the_next_opens(monkeypatch):
     now[0] = 1_000_020.0
     assert ratelimit.window_hit("api", period=60) == (1, 60)
     assert ratelimit.window_hit("api", period=1) == (1, 1)
+
+
+def test_take_grants_up_to_the_limit_in_each_window():
+    from django.core.cache import cache
+
+    now = 2_000_000.25
+
+    assert ratelimit.take("route", 3, limit=5, now=now) == (3, 0.75)
+    assert ratelimit.take("route", 3, limit=5, now=now + 0.5) == (2, 0.25)
+    assert ratelimit.take("route", 9, limit=5, now=now + 0.5)[0] == 0
+    assert ratelimit.take("route", 9, limit=5, now=now + 0.75) == (5, 1.0)  # the next window
+    # What was asked beyond the limit was given back: the counters hold what was granted.
+    assert (cache.get("route:2000000"), cache.get("route:2000001")) == (5, 5)
+
+
+CHILD = """
+import sys
+
+import django
+
+django.setup()
+from core import ratelimit
+
+name, limit = sys.argv[1], int(sys.argv[2])
+sys.stdin.readline()  # both start together
+taken = 0
+while ratelimit.take(name, 1, limit=limit, now=3_000_000.5)[0]:
+    taken += 1
+print(taken)
+"""
+
+
+def test_two_processes_share_one_limit_through_redis(settings):
+    """The deployment's cache (Redis, as settings say, not the tests' local one): two
+    processes taking one unit at a time in one window get `limit` units between them."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    name = f"test-share-{uuid.uuid4().hex}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "smspanel.settings"}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, name, "300"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    taken = [int(child.communicate(timeout=60)[0].strip().splitlines()[-1]) for child in children]
+
+    assert sum(taken) == 300

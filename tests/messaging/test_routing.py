@@ -172,17 +172,6 @@ def test_an_smpp_route_without_its_host_is_refused_with_a_message(staff_client):
     assert not Route.objects.exists()
 
 
-def test_a_route_keeps_to_its_throughput_limit(send, make_route):
-    import time
-
-    r = make_route("slow", {"FR": "0.01"})
-    Route.objects.filter(pk=r.pk).update(throughput=2)
-    started = time.monotonic()
-    sent = send(FR, FR2, "+33612345673", "+33612345674", "+33612345675")
-    assert time.monotonic() - started >= 2  # 5 messages at 2/s: three chunks, 2 s apart
-    assert {m.status for m in sent.values()} == {Q.SUBMITTED}
-
-
 def test_the_dispatch_health_page_lists_the_routes(staff_client, send, make_route):
     r = make_route("smsc-b", {"FR": "0.01"}, kind=Route.Kind.SMPP)
     Route.objects.filter(pk=r.pk).update(link=Route.Link.DOWN, link_error="bind refused: ESME_RINVPASWD")
