@@ -324,6 +324,19 @@ def pending_events() -> int:
     return sum(len(p) for p in SimulatorEvent.objects.values_list("payload", flat=True))
 
 
+def outbound(message_id: int, attempt: int = 1) -> OutboundSms:
+    return OutboundSms(
+        message_id=message_id,
+        receiver=A,
+        sender="",
+        text="Bonjour",
+        parts=1,
+        sms_class="phoneDisplay",
+        reply_allowed=True,
+        attempt=attempt,
+    )
+
+
 def accepted_ids() -> set[int]:
     """Message ids the simulator remembers accepting."""
     return {
@@ -382,15 +395,7 @@ class TestSimulatedOperator:
         assert job.messages.get().status == Q.DELIVERED
 
     def test_submitting_the_same_message_twice_is_accepted_once(self, simulated):
-        sms = OutboundSms(
-            message_id=987654,
-            receiver=A,
-            sender="",
-            text="Bonjour",
-            parts=1,
-            sms_class="phoneDisplay",
-            reply_allowed=True,
-        )
+        sms = outbound(987654)
 
         [first] = get_operator().submit([sms])
         events = pending_events()
@@ -403,18 +408,8 @@ class TestSimulatedOperator:
         assert pending_events() == events == 1
 
     def test_a_retried_submission_with_a_new_attempt_is_still_the_same_message(self, simulated):
-        sms = dict(
-            message_id=987655,
-            receiver=A,
-            sender="",
-            text="Bonjour",
-            parts=1,
-            sms_class="phoneDisplay",
-            reply_allowed=True,
-        )
-
-        [first] = get_operator().submit([OutboundSms(**sms, attempt=1)])
-        [second] = get_operator().submit([OutboundSms(**sms, attempt=2)])
+        [first] = get_operator().submit([outbound(987655, attempt=1)])
+        [second] = get_operator().submit([outbound(987655, attempt=2)])
 
         assert first.operator_id == second.operator_id
         assert accepted_ids() == {987655}
@@ -423,17 +418,7 @@ class TestSimulatedOperator:
 
 @pytest.mark.django_db
 def test_the_simulator_remembers_batches_with_gaps_and_answers_a_mixed_resubmission(simulated):
-    def sms(pk):
-        return OutboundSms(
-            message_id=pk,
-            receiver=A,
-            sender="",
-            text="Bonjour",
-            parts=1,
-            sms_class="phoneDisplay",
-            reply_allowed=True,
-        )
-
+    sms = outbound
     first = get_operator().submit([sms(pk) for pk in (10, 11, 12, 20)])
     assert SimulatorBatch.objects.get().ranges == [[10, 12], [20, 20]]
     assert pending_events() == 4
