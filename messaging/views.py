@@ -221,6 +221,9 @@ def counter(request: HttpRequest):
     context["replaced_message"] = bool(
         request.POST.get("smart_replace") or request.POST.get("strip_accents")
     )
+    # The text the replacement was made from: the page applies the new text only if the box
+    # still holds this one (static/js/nav.js), never over keys typed meanwhile.
+    context["replaced_from"] = request.POST.get("message", "")
     context["no_replace"] = bool(request.POST.get("no_replace"))
     # Rendered without the request: the partial reads nothing the context processors give
     # (user, messages, account switcher), and running them is a tenth of this view's time.

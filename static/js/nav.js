@@ -25,6 +25,21 @@
       if (!menu.contains(event.target)) menu.removeAttribute("open");
     });
   });
+  // A replacement the counter offers (typographic characters, accents) comes back as the
+  // message box, out of band, made from the text the box held when the button was pressed.
+  // Keys typed while the answer was on its way (before their own count was sent) would be
+  // lost under it: the answer applies only if the box still holds that text; otherwise the
+  // box keeps what was typed and is counted again.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var detail = event.detail;
+    var box = detail.target;
+    var answer = detail.fragment && detail.fragment.querySelector("[data-replaced-from]");
+    if (!answer || !box || box.id !== answer.id) return;
+    var made = answer.getAttribute("data-replaced-from").replace(/\r\n?/g, "\n");
+    if (box.value.replace(/\r\n?/g, "\n") === made) return;
+    detail.shouldSwap = false;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  });
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     openMenus().forEach(function (menu) {

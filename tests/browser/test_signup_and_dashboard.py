@@ -126,3 +126,41 @@ def test_smart_replace_button_replaces_typographic_characters(page, live_server,
     expect(page.locator("#id_message")).to_have_value(
         "L'atelier ouvre à 9h - venez nombreux... " + "x" * 40
     )
+def test_a_replacement_answered_after_more_typing_does_not_erase_it(
+    page, live_server, owner, account
+):
+    """The Replace answer is held back while keys are typed (their own count not sent yet):
+    when it lands, it must not put the old text, replaced, over what was typed."""
+    page.goto(live_server.url + "/login/")
+    page.fill("#id_username", owner.email)
+    page.fill("#id_password", "secret-pass-123")
+    page.get_by_role("button", name="Se connecter").click()
+    page.goto(f"{live_server.url}/sms/{account.name}/send/")
+    text = "L’atelier ouvre à 9h — venez nombreux…"
+    page.locator("#id_message").fill(text)
+    page.locator("#id_message").dispatch_event("input")
+    expect(page.get_by_test_id("encoding")).to_contain_text("Unicode")
+    page.wait_for_load_state("networkidle")
+    held = []
+
+    def hold_replacements(route):
+        if "smart_replace" in (route.request.post_data or ""):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/send/counter/", hold_replacements)
+    page.get_by_role("button", name="Remplacer").click()
+    for _ in range(200):  # until the request is intercepted
+        if held:
+            break
+        page.wait_for_timeout(25)
+    # Keys typed meanwhile: in the box, their count not sent yet (no input event so far).
+    page.evaluate("document.querySelector('#id_message').value += ' Merci d’avance'")
+    held[0].fulfill(response=held[0].fetch())
+
+    expect(page.locator("#id_message")).to_have_value(text + " Merci d’avance")
+    # Counted again from what the box holds: still Unicode.
+    expect(page.get_by_test_id("encoding")).to_contain_text("Unicode")
+
+

@@ -125,6 +125,8 @@ class TestCounter:
         html = response.content.decode()
         assert 'hx-swap-oob="true"' in html
         assert "L&#x27;heure - c&#x27;est l&#x27;heure... " in html
+        # Made from this text: the page applies it only if the box still holds it.
+        assert f'data-replaced-from="{message}"' in html
         assert "7 bits" in html
         assert 'data-testid="segments">1<' in html
 
