@@ -293,15 +293,24 @@ def results_record(results: list[SubmitResult], *, attempts: dict[int, int]) -> 
     # Lost in a database crash, this record is a dispatcher killed before it: the rows stay
     # `submitting`, and are submitted again with the same idempotency key when the lease ends.
     with bulk.atomic_lazy_commit():
-        bulk.update(
+        # The totals count only the rows this record moved (a claim taken over meanwhile is
+        # the other dispatcher's to count): PostgreSQL returns them from the UPDATE itself.
+        postgres = connection.vendor == "postgresql"
+        moved = bulk.update(
             OutgoingMessage,
             fields=("operator_id", "submitted_at"),
             key=("id", "attempts"),
             rows=accepted,
             constants={"status": _Q.SUBMITTED, "error_code": "", "next_attempt_at": None},
             only_if=mine,
+            returning=("account", "created_at", "credits") if postgres else (),
         )
-        totals.add_submitted(ids=[a[2] for a in accepted], submitted_at=db_now)
+        if postgres:
+            totals.add(
+                (account, created, _Q.SUBMITTED, 1, credits) for account, created, credits in moved
+            )
+        else:
+            totals.add_submitted(ids=[a[2] for a in accepted], submitted_at=db_now)
         bulk.update(
             OutgoingMessage,
             fields=("next_attempt_at", "error_code"),
@@ -384,7 +393,6 @@ def messages_insert(
             head + row[:-1] + (_Q.SUBMITTING if row[-1] == _Q.QUEUED else row[-1],) for row in rows
         ],
         returning=(*_CLAIM_COLUMNS, "status"),
-        key=("job", "receiver"),
     )
     return [row[:-1] for row in written if row[-1] == _Q.SUBMITTING]
 

@@ -67,3 +67,27 @@ def test_the_kept_totals_are_the_counted_ones(
     assert figures["failed"] == 2  # refused, expired
     assert figures["stoplisted"] == 1 and figures["cancelled"] == 4
     assert figures["credits"] == Decimal("5.00")  # 7 charged, refused and expired refunded
+
+
+def test_a_record_whose_claim_was_taken_over_adds_nothing_to_the_totals(account, owner):
+    from messaging.operator import SubmitResult
+
+    job = services.job_submit(
+        account=account, user=owner, message="Bonjour",
+        parsed=recipients.parse(NUMBERS[0], "FR"), stop_clause=False,
+    )  # fmt: skip
+    dispatch.job_start_next()
+    now = timezone.now()
+    [first] = dispatch.messages_claim(now=now)  # a dispatcher that then stalls
+    [second] = dispatch.messages_claim(now=now + dispatch.lease())  # takes over
+    pk = first[0]
+    answer = [SubmitResult(pk, True, f"op-{pk}")]
+
+    dispatch.results_record(answer, attempts={pk: second[4]})
+    dispatch.results_record(answer, attempts={pk: first[4]})  # the stale one, late
+
+    assert job.messages.get().status == Q.SUBMITTED
+    kept = snapshot()
+    totals.rebuild()
+    assert kept == snapshot()
+    assert sum(n for (_a, _h, s), (n, _c) in kept.items() if s == Q.SUBMITTED) == 1
