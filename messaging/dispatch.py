@@ -126,14 +126,14 @@ def job_expand_next(*, now: datetime) -> list[tuple] | None:
             return None
         chunk_id, job_id, seq, rows = chunk
         rows = [tuple(r) for r in rows]
-        with transaction.atomic():
+        with bulk.atomic_write():
             if not PendingChunk.objects.filter(pk=chunk_id).delete()[0]:
                 return []
             claimed = _chunk_insert(job_id, rows, now)
     else:
         if not sending.exists():
             return None  # asked before taking locks, as in job_start_next
-        with transaction.atomic():
+        with bulk.atomic_write():
             # Two dispatchers take two chunks of one job side by side.
             chunk = sending.select_for_update(skip_locked=True, of=("self",))
             chunk = chunk.values_list(*columns).first()
@@ -219,7 +219,7 @@ def messages_claim(*, now: datetime, limit: int | None = None) -> list[tuple]:
         # SQLite: an UPDATE that finds nothing still waits for the write lock, behind the
         # other dispatcher's batch; a read does not.
         return []
-    with transaction.atomic(), connection.cursor() as cursor:
+    with bulk.atomic_write(), connection.cursor() as cursor:
         cursor.execute(
             _claim_sql(connection.vendor),
             [
@@ -292,7 +292,7 @@ def results_record(results: list[SubmitResult], *, attempts: dict[int, int]) -> 
     mine = {"status": _Q.SUBMITTING}
     # Lost in a database crash, this record is a dispatcher killed before it: the rows stay
     # `submitting`, and are submitted again with the same idempotency key when the lease ends.
-    with bulk.atomic_lazy_commit():
+    with bulk.atomic_write(lazy=True):
         # The totals count only the rows this record moved (a claim taken over meanwhile is
         # the other dispatcher's to count): PostgreSQL returns them from the UPDATE itself.
         postgres = connection.vendor == "postgresql"

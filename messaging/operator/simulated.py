@@ -64,7 +64,7 @@ class SimulatedOperator:
         ranges, event_rows = _ranges(accepted), _rows(events)
         # A database crash can only lose this with the panel's record of the answer (the WAL
         # replays in order): the batch is then submitted again and accepted afresh.
-        with bulk.atomic_lazy_commit():
+        with bulk.atomic_write(lazy=True):
             if connection.vendor == "postgresql":
                 # Two dispatchers may submit one message at once (a lease taken over): one
                 # at a time records here (SQLite's writers are one at a time anyway).
