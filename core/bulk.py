@@ -45,7 +45,7 @@ def _sqlite_writers_queue() -> Iterator[None]:
 def atomic_write(*, lazy: bool = False) -> Iterator[None]:
     """transaction.atomic() for the dispatcher's short write transactions: on SQLite they
     queue for the write lock (_sqlite_writers_queue); `lazy`: see atomic_lazy_commit."""
-    with _sqlite_writers_queue(), (atomic_lazy_commit() if lazy else transaction.atomic()):
+    with _sqlite_writers_queue(), atomic_lazy_commit() if lazy else transaction.atomic():
         yield
 
 
@@ -190,7 +190,11 @@ def insert_returning(
         at = {meta.get_field(f).column: i for i, f in enumerate(fields)}
         picks = [None if meta.get_field(f).column == pk else at[meta.get_field(f).column]
                  for f in returning]  # fmt: skip
-        insert(model, fields=(meta.pk.name, *fields), rows=[(i, *r) for i, r in zip(ids, rows, strict=True)])
+        insert(
+            model,
+            fields=(meta.pk.name, *fields),
+            rows=[(i, *r) for i, r in zip(ids, rows, strict=True)],
+        )
         return [
             tuple(i if p is None else row[p] for p in picks)
             for i, row in zip(ids, rows, strict=True)
