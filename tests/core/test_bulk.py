@@ -1,5 +1,9 @@
+import fcntl
+import os
+import threading
+
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from core import bulk
 
@@ -23,3 +27,28 @@ def test_a_lazy_commit_is_lazy_for_its_own_transaction_only():
     with transaction.atomic():
         with bulk.atomic_lazy_commit():
             assert synchronous_commit() == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_dispatch_writers_queue_on_a_lock_beside_the_database():
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL has row locks")
+    holder = os.open(f"{connection.settings_dict['NAME']}.writers", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another dispatcher is writing
+    entered = threading.Event()
+
+    def writer():
+        try:
+            with bulk.atomic_write():
+                entered.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert not entered.wait(0.5)  # waits its turn
+    finally:
+        os.close(holder)  # the other one is done
+    thread.join(10)
+    assert entered.is_set()
