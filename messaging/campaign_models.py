@@ -131,3 +131,15 @@ class ShortLink(models.Model):
 
     def __str__(self):
         return self.code
+
+
+class ClickFlush(models.Model):
+    """A batch of clicks moved from Redis to the links' rows (messaging.clicks.flush), written
+    in the same transaction: a batch found again in Redis after its flusher died is not counted
+    twice. Kept a week, as long as an unflushed batch is."""
+
+    batch = models.CharField(max_length=32, unique=True)
+    at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return self.batch

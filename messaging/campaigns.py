@@ -28,7 +28,7 @@ from accounts.services import credits_refund
 from addressbooks.models import AddressBook, Contact, RecipientList
 from core import recipients as rcpt
 
-from . import dispatch, personalize, selectors, services, shortlinks, tasks, totals
+from . import clicks, dispatch, personalize, selectors, services, shortlinks, tasks, totals
 from .campaign_stats import variant_figures
 from .forms import INVALID_REASONS
 from .ledger import job_reason
@@ -495,6 +495,8 @@ def campaign_delete(campaign: Campaign) -> bool:
 def campaign_pick_winner(campaign: Campaign, *, now: datetime | None = None) -> str | None:
     """After the test's hours, send the best variant's text to the rest (charged now)."""
     now = now or timezone.now()
+    if campaign.winner_metric == Campaign.Metric.CLICKS and not clicks.flushed():
+        return None  # clicks are waiting in Redis: decide at a later tick, with all of them
     figures = {v["label"]: v for v in variant_figures(campaign)}
     metric = "click_rate" if campaign.winner_metric == Campaign.Metric.CLICKS else "reply_rate"
     tested = [v for v in campaign.variants if v["label"] in figures]

@@ -39,6 +39,15 @@ def campaign_prepare(campaign_id: int) -> bool:
 
 
 @shared_task(ignore_result=True, acks_late=False)
+def clicks_flush() -> int:
+    """Beat: write the short links' clicks counted in Redis to their rows (nothing is lost
+    if this dies midway: the next run finishes the batch, never counting it twice)."""
+    from . import clicks
+
+    return clicks.flush()
+
+
+@shared_task(ignore_result=True, acks_late=False)
 def reports_sweep() -> int:
     """Beat: apply kept reports whose message became known; expire overdue messages."""
     from . import reports

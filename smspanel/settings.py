@@ -206,6 +206,7 @@ else:
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE = {
     "dispatch-tick": {"task": "messaging.tasks.dispatch_tick", "schedule": 2.0},
+    "clicks-flush": {"task": "messaging.tasks.clicks_flush", "schedule": 5.0},
     "reports-sweep": {"task": "messaging.tasks.reports_sweep", "schedule": 30.0},
     "simulator-tick": {"task": "messaging.tasks.simulator_tick", "schedule": 1.0},
     "ovh-reports": {"task": "messaging.tasks.ovh_reports_poll", "schedule": 15.0},
@@ -275,6 +276,9 @@ SMPP = {
 # redirect answers). The code's length is counted in every message, so keep both short.
 SHORT_LINK_BASE = os.environ.get("SHORT_LINK_BASE", "http://localhost:8000/l").rstrip("/")
 SHORT_LINK_CODE_LENGTH = int(os.environ.get("SHORT_LINK_CODE_LENGTH", "7"))
+# Clicks are counted in Redis under this key (per deployment, as the queue name) and written
+# to the links by the beat's clicks-flush (messaging.clicks).
+SHORT_LINK_CLICKS_KEY = f"smspanel:{CELERY_TASK_DEFAULT_QUEUE}:clicks"
 
 # Contact imports: largest accepted file, and processes that check numbers (0: CPU count).
 CONTACT_IMPORT_MAX_BYTES = int(os.environ.get("CONTACT_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))

@@ -2,6 +2,7 @@ import importlib
 import os
 import shutil
 import socket
+import uuid
 
 import pytest
 from django.apps import apps as django_apps
@@ -25,9 +26,14 @@ def _test_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.LANGUAGE_CODE = "fr"
+    # Each test counts short-link clicks under its own Redis key, from an empty link cache.
+    settings.SHORT_LINK_CLICKS_KEY = f"test:{uuid.uuid4().hex}:clicks"
     from django.core.cache import cache
 
+    from messaging.shortlinks import targets_forget
+
     cache.clear()
+    targets_forget()
 
 
 @pytest.fixture(autouse=True)

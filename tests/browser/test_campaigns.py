@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from messaging import campaigns, dispatch
+from messaging import campaigns, clicks, dispatch
 from messaging.models import Campaign, OutgoingMessage, ShortLink
 from messaging.operator.simulated import deliver_due_events
 from tests.api.conftest import make_key
@@ -73,6 +73,7 @@ def test_a_campaign_with_a_link_and_two_variants(
     other.goto(f"{live_server.url}/l/{link.code}")
     expect(other).to_have_url(target)
     other.close()
+    clicks.flush()  # the beat's clicks-flush: clicks show in the statistics once written
     expect(page.get_by_test_id("variant-clicks-B")).to_have_text("1", timeout=10_000)
     expect(page.get_by_test_id("variant-clicks-A")).to_have_text("0")
     page.screenshot(path="var/screenshots/campaign.png", full_page=True)

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import CreditMovement
-from messaging import campaigns, dispatch
+from messaging import campaign_stats, campaigns, clicks, dispatch
 from messaging import reports as received
 from messaging.models import Campaign, OutgoingMessage, ShortLink, SmsJob, StopListEntry
 from tests.accounts.factories import ledger_sum
@@ -176,6 +176,31 @@ def test_variants_split_the_audience_and_links_are_tracked(create):
     assert message.text == f"A: http://localhost:8000/l/{link.code}"
     assert link.url == "https://shop.example.com/a"
     assert ShortLink.objects.count() == 10 and len({s.code for s in ShortLink.objects.all()}) == 10
+
+
+def test_clicks_count_for_their_variant_once_flushed(create, client):
+    campaign = create(
+        numbers(6),
+        variants=[
+            {"message": "A: https://shop.example.com/a", "share": 50},
+            {"message": "B: https://shop.example.com/b", "share": 50},
+        ],
+        track_links=True,
+    )
+    a_links = list(ShortLink.objects.filter(job__variant="A").values_list("code", flat=True))
+    b_link = ShortLink.objects.filter(job__variant="B").values_list("code", flat=True).first()
+    for code in (a_links[0], a_links[0], a_links[1], b_link):
+        assert client.get(f"/l/{code}", HTTP_USER_AGENT="Mozilla/5.0").status_code == 302
+    client.get(f"/l/{b_link}", HTTP_USER_AGENT="WhatsApp/2.23")  # a preview: not counted
+    before = {v["label"]: v["clicks"] for v in campaign_stats.statistics(campaign)["variants"]}
+    assert before == {"A": 0, "B": 0}  # still in Redis
+    assert clicks.flush() == 4
+    stats = campaign_stats.statistics(campaign)
+    got = {v["label"]: (v["clicks"], v["clickers"], v["click_rate"]) for v in stats["variants"]}
+    assert got == {"A": (3, 2, 66.7), "B": (1, 1, 33.3)}  # recipients who clicked / sent
+    assert (stats["clicks"], stats["clickers"]) == (4, 3)
+    first = ShortLink.objects.get(code=a_links[0])
+    assert first.clicks == 2 and first.first_click_at <= first.last_click_at
 
 
 def test_the_winner_goes_to_the_rest(create, account, client):
