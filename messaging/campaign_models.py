@@ -143,3 +143,27 @@ class ClickFlush(models.Model):
 
     def __str__(self):
         return self.batch
+
+
+class HeldRecipients(models.Model):
+    """Recipients of a campaign's job not written as messages yet, a few thousand per row.
+    The pacer writes them, already due, as the pace releases them (messaging.held): preparing
+    a campaign stores its audience in a few hundred rows whatever its size, and each message
+    row is written once, when its time comes."""
+
+    job = models.ForeignKey(
+        "messaging.SmsJob", on_delete=models.CASCADE, related_name="held_chunks"
+    )
+    seq = models.PositiveIntegerField()
+    # [receiver, country, source, parts, text, credits] per recipient, as messages_insert()
+    # takes them (status queued); text "" is the job's message.
+    rows = models.JSONField()
+    size = models.PositiveIntegerField()
+    # How many of `rows` are messages already (the chunk is deleted when all are).
+    taken = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="held_chunk_seq")]
+
+    def __str__(self):
+        return f"recipients {self.seq} of job {self.job_id}"

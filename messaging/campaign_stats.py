@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connections
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Substr, TruncHour, TruncMinute
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,15 @@ from django.utils.translation import ngettext
 from core.csv_export import paris_time
 from core.dates import PARIS
 
-from .models import Campaign, IncomingMessage, OutgoingMessage, ShortLink, SmsJob, StopListEntry
+from .models import (
+    Campaign,
+    HeldRecipients,
+    IncomingMessage,
+    OutgoingMessage,
+    ShortLink,
+    SmsJob,
+    StopListEntry,
+)
 from .stats import FAILED, SENT, Bar, Chart
 
 _S = OutgoingMessage.Status
@@ -108,6 +116,19 @@ def statistics(campaign: Campaign) -> dict:
     countries."""
     messages = OutgoingMessage.objects.filter(job__campaign=campaign)
     counts = _counts(messages)
+    # Recipients whose message row the pacer has not written yet (messaging.held): pending,
+    # or cancelled with their campaign (written as such by the next tick).
+    waiting = (
+        HeldRecipients.objects.filter(job__campaign=campaign).aggregate(
+            n=Sum(F("size") - F("taken"))
+        )["n"]
+        or 0
+    )
+    counts["total"] += waiting
+    if campaign.status == Campaign.Status.CANCELLED:
+        counts["cancelled"] += waiting
+    else:
+        counts["pending"] += waiting
     variants = variant_figures(campaign)
     countries = list(
         messages.values("country")
@@ -213,6 +234,9 @@ def export_rows(campaign: Campaign, chunk: int = 2000):
         _("Replies"),
     ]
     statuses = {value: str(label) for value, label in _S.choices}
+    waiting_label = statuses[
+        _S.CANCELLED if campaign.status == Campaign.Status.CANCELLED else _S.QUEUED
+    ]
     separator = formats.get_format("DECIMAL_SEPARATOR")
     jobs = {j.pk: j.variant for j in SmsJob.objects.filter(campaign=campaign)}
 
@@ -260,5 +284,14 @@ def export_rows(campaign: Campaign, chunk: int = 2000):
                         paris_time(first),
                         replies.get(pk, 0),
                     ]
+            # Recipients not released yet: no message row so far.
+            for waiting, taken in HeldRecipients.objects.filter(job_id=job_id).values_list(
+                "rows", "taken"
+            ):
+                for receiver, _country, _source, parts, _text, credits in waiting[taken:]:
+                    yield [
+                        receiver, variant, waiting_label, parts,
+                        f"{Decimal(credits):.2f}".replace(".", separator), "", "", "", 0, "", 0,
+                    ]  # fmt: skip
 
     return rows()

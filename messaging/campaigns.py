@@ -1,12 +1,13 @@
-"""Campaigns (OVH `sms.Batch`): create, prepare, start, pace, pause, resume, cancel, pick the
-winner of an A/B test.
+"""Campaigns (OVH `sms.Batch`): create, prepare, start, pause, resume, cancel, pick the
+winner of an A/B test, and the tick that drives them.
 
-A campaign owns one SmsJob per message variant, created by job_submit (same checks, charge and
-rows as any send) but held: planned with no time, its rows written with no due time. The
-campaign's pacer (`tick`, run by the dispatch beat every few seconds) gives held rows a due
-time, so many a minute; the dispatcher then claims them like any other (the database stays the
-queue of record). Pausing takes the due time back from rows not claimed yet; cancelling
-refunds exactly the rows never claimed.
+A campaign owns one SmsJob per message variant, created by job_submit (same checks and whole
+charge as any send) but held: planned with no time, its recipients stored (messaging.held)
+rather than written as messages. The campaign's pacer (campaign_pace, run by `tick` from the
+dispatch beat every few seconds) writes message rows, already due, so many a minute; the
+dispatcher then claims them like any other (the database stays the queue of record). Pausing
+takes the due time back from rows not claimed yet; cancelling refunds exactly the rows never
+claimed and the recipients still waiting.
 
     draft (audience gathered and charged by a task) → scheduled → sending ⇄ paused
           → completed | cancelled; failed when it could not be prepared (nothing charged).
@@ -14,13 +15,14 @@ refunds exactly the rows never claimed.
 
 from __future__ import annotations
 
-import math
+import gc
+import logging
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,15 +30,27 @@ from accounts.services import credits_refund
 from addressbooks.models import AddressBook, Contact, RecipientList
 from core import recipients as rcpt
 
-from . import clicks, dispatch, personalize, selectors, services, shortlinks, tasks, totals
+from . import (
+    campaign_pace,
+    clicks,
+    dispatch,
+    held,
+    personalize,
+    selectors,
+    services,
+    shortlinks,
+    tasks,
+    totals,
+)
 from .campaign_stats import variant_figures
 from .forms import INVALID_REASONS
 from .ledger import job_reason
 from .models import Campaign, MessageEvent, OutgoingMessage, SmsJob, StopListEntry
-from .schedule import in_commercial_window, next_commercial_window
+from .schedule import next_commercial_window
 
 _Q = OutgoingMessage.Status
 _C = Campaign.Status
+logger = logging.getLogger(__name__)
 # A preparation task's claim: after it, the tick hands the campaign to another task. Longer
 # than the task may run (tasks.campaign_prepare's time limit), so two never overlap; and the
 # result is written only under the claim it was prepared with (_LostClaim).
@@ -152,22 +166,39 @@ def _fail(campaign: Campaign, message: str, errors: list, claim) -> None:
     )
 
 
-def _render(message: str, recipients: list, track: bool):
-    """job_submit's `render` for a variant: personalised text with tracked links, or None."""
-    urls = shortlinks.urls_in(message) if track else []
-    if not urls:
+def _render(message: str, track: bool):
+    """job_submit's `render` for a variant with tracked links, or None: each recipient's text
+    (its links are made when its message row is written, messaging.held) and the text to
+    count it by, with a short link of the fixed length in place of each URL."""
+    if not track or not shortlinks.urls_in(message):
         return None
+    shaped = shortlinks.shape(message)
+    if not personalize.has_fields(message):
+        return lambda r: ("", shaped)
 
-    def text(r):
-        return personalize.render(message, name=r.name, surname=r.surname, group=r.group)
+    def render(r):
+        fields = {"name": r.name, "surname": r.surname, "group": r.group}
+        return personalize.render(message, **fields), personalize.render(shaped, **fields)
 
-    return shortlinks.Tracker(text, recipients, urls)
+    return render
 
 
 def campaign_prepare(campaign_id: int, *, now: datetime | None = None) -> bool:
     """Gather the audience, split it between the variants, and submit one held job per
     variant, all charged or none. False when another task holds the campaign or it is no
     longer a draft."""
+    # A million recipients are millions of small objects that make no reference cycles: the
+    # cyclic collector's passes over them were a fifth of the time (bench/campaigns.py).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _prepare(campaign_id, now=now)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _prepare(campaign_id: int, *, now: datetime | None) -> bool:
     now = now or timezone.now()
     claimed = (
         Campaign.objects.filter(pk=campaign_id, status=_C.DRAFT)
@@ -180,7 +211,9 @@ def campaign_prepare(campaign_id: int, *, now: datetime | None = None) -> bool:
         pk=campaign_id
     )
     claim = campaign.lease_until
+    clock = dispatch.StageClock()
     parsed = _audience(campaign)
+    clock.lap("audience")
     split = selectors.recipients_served(parsed.valid)
     errors = [
         {"receiver": raw, "message": str(INVALID_REASONS.get(reason, reason))}
@@ -203,6 +236,7 @@ def campaign_prepare(campaign_id: int, *, now: datetime | None = None) -> bool:
         groups.append(sendable[start : start + size])
         start += size
     rest = sendable[start:]
+    clock.lap("split")
     jobs = []
     try:
         with transaction.atomic():
@@ -210,7 +244,6 @@ def campaign_prepare(campaign_id: int, *, now: datetime | None = None) -> bool:
                 if not group:
                     continue
                 extra = stopped if not jobs else []  # STOP-listed rows go with the first job
-                tracker = _render(variant["message"], group, campaign.track_links)
                 job = services.job_submit(
                     account=campaign.account,
                     user=campaign.created_by,
@@ -226,10 +259,8 @@ def campaign_prepare(campaign_id: int, *, now: datetime | None = None) -> bool:
                     now=now,
                     campaign=campaign,
                     variant=variant["label"],
-                    render=tracker,
+                    render=_render(variant["message"], campaign.track_links),
                 )
-                if tracker is not None:
-                    tracker.save(job)
                 jobs.append(job)
             rest_cost = _rest_estimate(campaign, rest, split.rates)
             mine = Campaign.objects.filter(pk=campaign.pk, status=_C.DRAFT, lease_until=claim)
@@ -252,12 +283,17 @@ def campaign_prepare(campaign_id: int, *, now: datetime | None = None) -> bool:
         return True
     except _LostClaim:
         return False
+    clock.lap("charge and store")
     campaign.refresh_from_db()
-    # The pace counts from when sending starts, after the preparation (minutes for a million
+    # The pace counts from when sending starts, after the preparation (seconds for a million
     # recipients), not from when it began: else the first release would catch up at once.
     started = max(now, timezone.now())
     if campaign.start_at <= started:
         campaign_start(campaign, now=started)
+    clock.lap("start")
+    logger.info(
+        "campaign %s prepared: %s recipients; seconds: %s", campaign.pk, len(sendable), clock
+    )
     return True
 
 
@@ -294,97 +330,7 @@ def campaign_start(campaign: Campaign, *, now: datetime | None = None) -> int | 
     for job_id in SmsJob.objects.filter(campaign=campaign).values_list("id", flat=True):
         dispatch.job_finish_if_complete(job_id)  # a variant whose recipients were STOP-listed
     campaign.refresh_from_db()
-    return campaign_release(campaign, now=now)
-
-
-def _held(job_ids) -> Q:
-    return Q(job_id__in=list(job_ids), status=_Q.QUEUED, next_attempt_at__isnull=True)
-
-
-def campaign_release(campaign: Campaign, *, now: datetime | None = None) -> int:
-    """Give due times to as many held rows as the pace allows by now; returns how many.
-
-    The pace counts from an anchor (moment, messages released then), set at the first release
-    after a start, a resume or the commercial window's opening, so a stop never turns into a
-    burst afterwards."""
-    now = now or timezone.now()
-    if campaign.status != _C.SENDING:
-        return 0
-    if campaign.stop_clause and not in_commercial_window(now):
-        if campaign.anchor_at is not None:
-            Campaign.objects.filter(pk=campaign.pk).update(anchor_at=None)
-        return 0
-    jobs = list(
-        SmsJob.objects.filter(campaign=campaign, status=SmsJob.Status.SENDING).values_list(
-            "id", "recipients_count"
-        )
-    )
-    if not jobs:
-        return 0
-    if campaign.anchor_at is None:
-        campaign.anchor_at, campaign.anchor_count = now, campaign.released
-    rate = campaign.rate_per_minute
-    released = 0
-    if rate is None:
-        with transaction.atomic():
-            released = OutgoingMessage.objects.filter(_held(j for j, _n in jobs)).update(
-                next_attempt_at=now
-            )
-    else:
-        minutes = (now - campaign.anchor_at).total_seconds() / 60
-        target = campaign.anchor_count + math.floor(rate * minutes) + 1  # the first one at once
-        wanted = target - campaign.released
-        if wanted > 0:
-            released = _release_share(jobs, wanted, now)
-            if released < wanted:
-                # Fewer held rows than the pace allows (a variant ran out, the rest waits for
-                # its winner): count the pace from now, not from a debt.
-                campaign.anchor_at, campaign.anchor_count = now, campaign.released + released
-    Campaign.objects.filter(pk=campaign.pk).update(
-        released=F("released") + released,
-        anchor_at=campaign.anchor_at,
-        anchor_count=campaign.anchor_count,
-    )
-    campaign.released += released
-    if released:
-        transaction.on_commit(dispatch.pumps_wake)
-    return released
-
-
-def _release_share(jobs: list[tuple[int, int]], wanted: int, now: datetime) -> int:
-    """Release `wanted` held rows, shared between the jobs by what each still holds (so the
-    variants of a test go out side by side)."""
-    held = dict(
-        OutgoingMessage.objects.filter(_held(j for j, _n in jobs))
-        .values_list("job_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    ) if len(jobs) > 1 else {jobs[0][0]: wanted}
-    total = sum(held.values())
-    if not total:
-        return 0
-    wanted = min(wanted, total)
-    # Shares of `wanted` by what each job holds, rounded so they add up to it exactly.
-    quotas = {job_id: wanted * n // total for job_id, n in held.items()}
-    by_remainder = sorted(held, key=lambda j: (wanted * held[j]) % total, reverse=True)
-    for job_id in by_remainder[: wanted - sum(quotas.values())]:
-        quotas[job_id] += 1
-    released = 0
-    with transaction.atomic():
-        for job_id, quota in quotas.items():
-            if not quota:
-                continue
-            # Any held rows will do (the audience was shuffled): no ORDER BY, which PostgreSQL
-            # would pay by sorting every held row of a big job on each tick.
-            ids = list(
-                OutgoingMessage.objects.filter(_held([job_id]))
-                .order_by()
-                .values_list("id", flat=True)[:quota]
-            )
-            released += OutgoingMessage.objects.filter(
-                pk__in=ids, status=_Q.QUEUED, next_attempt_at__isnull=True
-            ).update(next_attempt_at=now)
-    return released
+    return campaign_pace.campaign_release(campaign, now=now)
 
 
 def campaign_pause(campaign: Campaign) -> bool:
@@ -425,7 +371,9 @@ def campaign_cancel(campaign: Campaign, *, now: datetime | None = None) -> Decim
             # Due rows not claimed yet lose their due time first: no pump can take them now
             # (on PostgreSQL this UPDATE also locks them until the cancellation commits).
             OutgoingMessage.objects.filter(job=job, status=_Q.QUEUED).update(next_attempt_at=None)
-            amount = _cancel_rows(job, now)
+            # Recipients whose turn had not come are refunded now, and written as cancelled
+            # messages below (a big audience's rest by the next ticks).
+            amount = _cancel_rows(job, now) + held.credits_waiting(job)
             if amount > 0:
                 credits_refund(
                     account=job.account,
@@ -444,6 +392,7 @@ def campaign_cancel(campaign: Campaign, *, now: datetime | None = None) -> Decim
                     status=SmsJob.Status.DONE if sent.exists() else SmsJob.Status.CANCELLED,
                     finished_at=now,
                 )
+    held.write_cancelled(campaign_pace.UNPACED_PER_TICK, job_ids=campaign.jobs.values_list("id", flat=True))
     return refunded
 
 
@@ -512,7 +461,6 @@ def campaign_pick_winner(campaign: Campaign, *, now: datetime | None = None) -> 
         if rest:
             try:
                 with transaction.atomic():
-                    tracker = _render(best["message"], rest, campaign.track_links)
                     job = services.job_submit(
                         account=campaign.account,
                         user=campaign.created_by,
@@ -525,10 +473,8 @@ def campaign_pick_winner(campaign: Campaign, *, now: datetime | None = None) -> 
                         now=now,
                         campaign=campaign,
                         variant=WINNER,
-                        render=tracker,
+                        render=_render(best["message"], campaign.track_links),
                     )
-                    if tracker is not None:
-                        tracker.save(job)
                     SmsJob.objects.filter(pk=job.pk).update(
                         status=SmsJob.Status.SENDING, started_at=now
                     )
@@ -552,6 +498,7 @@ def tick(*, now: datetime | None = None) -> int:
         Q(lease_until__lt=now) | Q(lease_until__isnull=True, created_at__lt=now - timedelta(seconds=30))
     ).values_list("id", flat=True)[:10]:
         _queue_prepare(pk)
+    held.write_cancelled(campaign_pace.UNPACED_PER_TICK)
     released = 0
     for campaign in Campaign.objects.filter(status=_C.SCHEDULED, start_at__lte=now):
         released += campaign_start(campaign, now=now) or 0
@@ -567,7 +514,7 @@ def tick(*, now: datetime | None = None) -> int:
             campaign_pick_winner(campaign, now=now)
             campaign.refresh_from_db()
         if campaign.status == _C.SENDING:
-            released += campaign_release(campaign, now=now)
+            released += campaign_pace.campaign_release(campaign, now=now)
             campaign_finish_if_complete(campaign, now=now)
     return released
 

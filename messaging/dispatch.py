@@ -34,7 +34,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Min
+from django.db.models import Count, F, Min, Sum
 from django.utils import timezone
 
 from core import bulk
@@ -42,7 +42,14 @@ from core import bulk
 from . import reports, routing, tasks, totals
 from .encoding import STOP_CLAUSE
 from .ledger import db_datetime, messages_fail
-from .models import MessageEvent, OutgoingMessage, PendingChunk, SmsJob, UnmatchedReport
+from .models import (
+    HeldRecipients,
+    MessageEvent,
+    OutgoingMessage,
+    PendingChunk,
+    SmsJob,
+    UnmatchedReport,
+)
 from .operator import OutboundSms, SubmitResult
 
 logger = logging.getLogger(__name__)
@@ -156,6 +163,7 @@ def job_finish_if_complete(job_id: int) -> bool:
     if (
         OutgoingMessage.objects.filter(job_id=job_id, status__in=OutgoingMessage.IN_FLIGHT).exists()
         or PendingChunk.objects.filter(job_id=job_id).exists()
+        or HeldRecipients.objects.filter(job_id=job_id).exists()
     ):
         return False
     return bool(
@@ -587,7 +595,9 @@ def health(*, now: datetime | None = None) -> dict:
         "due": due.count(),
         "oldest_due": oldest_due,
         "oldest_due_late": (now - oldest_due) if oldest_due else None,
-        "held": in_flight.filter(status=_Q.QUEUED, next_attempt_at__isnull=True).count(),
+        # Rows held by paused campaigns, and campaigns' recipients not written yet.
+        "held": in_flight.filter(status=_Q.QUEUED, next_attempt_at__isnull=True).count()
+        + (HeldRecipients.objects.aggregate(n=Sum(F("size") - F("taken")))["n"] or 0),
         "retrying": in_flight.filter(status=_Q.QUEUED, next_attempt_at__gt=now).count(),
         "submitting": in_flight.filter(status=_Q.SUBMITTING).count(),
         "expired_leases": expired_leases.count(),

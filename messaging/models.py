@@ -574,4 +574,4 @@ class ChatAccess(models.Model):
         return f"chat of {self.sender}"
 
 
-from .campaign_models import Campaign, ClickFlush, ShortLink  # noqa: E402, F401 - Django finds them here
+from .campaign_models import Campaign, ClickFlush, HeldRecipients, ShortLink  # noqa: E402, F401 - Django finds them here

@@ -21,6 +21,7 @@ from addressbooks.parsers import NUMBER_FIELDS
 from addressbooks.services import contacts_delete
 from core.recipients import normalise
 
+from . import held
 from .models import HlrLookup, IncomingMessage, OutgoingMessage, ShortLink, StopListEntry
 
 
@@ -145,7 +146,9 @@ def number_erase(*, account, number: str, request=None) -> dict[str, int]:
     when messages to it are not final yet. Returns the count of rows changed per kind."""
     with transaction.atomic():
         sent = _outgoing(account, number)
-        if sent.filter(status__in=OutgoingMessage.IN_FLIGHT).exists():
+        if sent.filter(status__in=OutgoingMessage.IN_FLIGHT).exists() or held.holds_number(
+            account, number
+        ):
             raise StillSending
         # Through the address books' service, which keeps each book's contact count.
         by_book: dict = {}

@@ -37,7 +37,8 @@ def collect_recipients(
 ) -> recipients.ParsedRecipients:
     """Typed numbers, then the chosen contacts, then the mobile numbers of the chosen books (with
     the contacts' names for personalisation), then the chosen recipient lists; deduplicated,
-    each with its source."""
+    each with its source. Stored numbers were checked when they entered (as stored_summary
+    says): only those of shared calling codes are checked again."""
     parsed = recipients.parse(typed, account.default_region)
     for contact in contacts:
         parsed.add(
@@ -48,11 +49,14 @@ def collect_recipients(
             ],
             account.default_region,
             f"contact:{contact.pk}",
+            stored=True,
         )
     for book in books:
-        parsed.add(book_contacts(book), account.default_region, f"book:{book.pk}")
+        parsed.add(book_contacts(book), account.default_region, f"book:{book.pk}", stored=True)
     for rlist in lists:
-        parsed.add(list_numbers(rlist), account.default_region, f"list:{rlist.slot}")
+        parsed.add(
+            list_numbers(rlist), account.default_region, f"list:{rlist.slot}", stored=True
+        )
     return parsed
 
 

@@ -82,31 +82,9 @@ def new_codes(n: int) -> list[str]:
     return list(codes)
 
 
-class Tracker:
-    """Renders each recipient's text with its own short links (job_submit's `render`), and
-    keeps the links to write once the job exists."""
-
-    def __init__(self, render_text, recipients: list, texts_urls: list[str]):
-        self.render_text = render_text  # recipient -> personalised text (links not replaced)
-        self.urls = texts_urls
-        codes = iter(new_codes(len(recipients) * len(texts_urls)))
-        self.codes = {r.number: {url: next(codes) for url in texts_urls} for r in recipients}
-        self.links: list[tuple[str, str, str]] = []  # (code, receiver, url)
-
-    def __call__(self, recipient):
-        text = self.render_text(recipient)
-        mine = self.codes.get(recipient.number)
-        if mine is None:  # not expected: the tracker is built for these recipients
-            return text, text
-        self.links.extend((code, recipient.number, url) for url, code in mine.items())
-        return _replace(text, {url: short_url(code) for url, code in mine.items()}), shape(text)
-
-    def save(self, job) -> None:
-        ShortLink.objects.bulk_create(
-            [ShortLink(code=c, job=job, receiver=r, url=u) for c, r, u in self.links],
-            batch_size=2000,
-        )
-        self.links = []
+def with_links(text: str, codes: dict[str, str]) -> str:
+    """The text with each of these URLs replaced by the short link of its code."""
+    return _replace(text, {url: short_url(code) for url, code in codes.items()})
 
 
 # code -> (link id, URL, monotonic time until which it is trusted). A link's URL never changes

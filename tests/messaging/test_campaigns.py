@@ -8,9 +8,18 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import CreditMovement
-from messaging import campaign_stats, campaigns, clicks, dispatch
+from messaging import campaign_pace, campaign_stats, campaigns, clicks, dispatch, held
 from messaging import reports as received
-from messaging.models import Campaign, OutgoingMessage, ShortLink, SmsJob, StopListEntry
+from messaging.encoding import count
+from messaging.models import (
+    Campaign,
+    HeldRecipients,
+    OutgoingMessage,
+    ShortLink,
+    SmsJob,
+    StopListEntry,
+)
+from messaging.personal_data import StillSending, number_erase
 from tests.accounts.factories import ledger_sum
 
 Q = OutgoingMessage.Status
@@ -61,7 +70,8 @@ def test_it_prepares_charges_and_holds_until_start(create, account):
     assert job.status == SmsJob.Status.SCHEDULED and job.scheduled_at is None
     assert campaign.estimated_credits == Decimal("3.00") == job.credits
     assert ledger_sum(account) == Decimal("97.00")
-    assert set(job.messages.values_list("status", "next_attempt_at")) == {(Q.QUEUED, None)}
+    # Stored, not written: each message row is written when the pacer releases it.
+    assert not job.messages.exists() and held.waiting([job.pk]) == {job.pk: 3}
     assert drain() == 0  # held: nothing due
     assert campaigns.tick(now=later + timedelta(seconds=1)) == 3  # no pace: all at once
     assert drain(now=later + timedelta(seconds=2)) == 3
@@ -119,13 +129,91 @@ def test_cancel_refunds_exactly_the_unsent(create, account):
     refunded = campaigns.campaign_cancel(campaign)
     assert refunded == Decimal("6.00")
     assert ledger_sum(account) == Decimal("96.00")
+    # Not written yet (their turn had not come): refunded, and written as cancelled.
     assert OutgoingMessage.objects.filter(job__campaign=campaign, status=Q.CANCELLED).count() == 6
+    assert not HeldRecipients.objects.exists()
     assert account.movements.count() == before + 1
     assert campaigns.campaign_cancel(campaign) is None  # once
     assert ledger_sum(account) == Decimal("96.00")
     campaign.refresh_from_db()
     assert campaign.status == C.CANCELLED
     assert campaign.jobs.get().status == SmsJob.Status.DONE
+    stats = campaign_stats.statistics(campaign)
+    assert (stats["total"], stats["sent"], stats["cancelled"], stats["pending"]) == (10, 4, 6, 0)
+
+
+def test_cancel_refunds_released_and_waiting_messages(create, account, monkeypatch):
+    monkeypatch.setattr(held, "CHUNK", 3)
+    campaign = create(numbers(10), pace_kind="minute", pace_value=3)
+    campaigns.tick(now=campaign.started_at + timedelta(seconds=60))  # 3 more, not claimed
+    assert OutgoingMessage.objects.filter(job__campaign=campaign, status=Q.QUEUED).count() == 3
+    monkeypatch.setattr(campaign_pace, "UNPACED_PER_TICK", 4)  # a big audience: the rest later
+    assert campaigns.campaign_cancel(campaign) == Decimal("9.00")  # 3 written + 6 waiting
+    assert ledger_sum(account) == Decimal("99.00")  # charged 10, the first one sent
+    cancelled = OutgoingMessage.objects.filter(job__campaign=campaign, status=Q.CANCELLED)
+    # The released ones, and the waiting chunks the cancellation wrote (whole chunks: 2 + 3).
+    assert cancelled.count() == 3 + 5
+    stats = campaign_stats.statistics(campaign)
+    assert (stats["total"], stats["cancelled"], stats["pending"]) == (10, 9, 0)
+    campaigns.tick()  # the last waiting ones
+    assert cancelled.count() == 9 and not HeldRecipients.objects.exists()
+    assert campaign_stats.statistics(campaign)["cancelled"] == 9
+    assert ledger_sum(account) == Decimal("99.00")
+
+
+def test_recipients_are_written_as_the_pace_releases_them(create, monkeypatch):
+    monkeypatch.setattr(held, "CHUNK", 4)
+    campaign = create(
+        numbers(20),
+        variants=[{"message": "A", "share": 50}, {"message": "B", "share": 50}],
+        pace_kind="minute",
+        pace_value=6,
+    )
+    a, b = campaign.jobs.order_by("variant")
+    assert HeldRecipients.objects.filter(job=a).count() == 3  # 10 recipients, chunks of 4
+    rows = OutgoingMessage.objects.filter(job__campaign=campaign)
+    assert rows.count() == 1  # the first one, at the start
+    stats = campaign_stats.statistics(campaign)
+    assert (stats["total"], stats["pending"]) == (20, 19)  # the first one sent already
+    start = campaign.started_at
+    campaigns.tick(now=start + timedelta(minutes=1))
+    drain(now=start + timedelta(minutes=1))
+    assert rows.count() == 7 == submitted(campaign)
+    assert sorted([rows.filter(job=a).count(), rows.filter(job=b).count()]) == [3, 4]
+    campaigns.tick(now=start + timedelta(minutes=4))  # 25 allowed: the 13 left
+    drain(now=start + timedelta(minutes=4))
+    assert not HeldRecipients.objects.exists()
+    assert sorted(rows.values_list("receiver", flat=True)) == numbers(20)  # each one, once
+    assert submitted(campaign) == 20
+    campaigns.tick(now=start + timedelta(minutes=5))
+    campaign.refresh_from_db()
+    assert campaign.status == C.COMPLETED
+
+
+def test_short_links_are_made_with_their_message(create, account):
+    campaign = create(
+        numbers(5),
+        variants=[{"message": "Hi {{ name }} https://shop.example.com/x", "share": 100}],
+        track_links=True,
+        pace_kind="minute",
+        pace_value=2,
+    )
+    message = OutgoingMessage.objects.get(job__campaign=campaign)  # the first one only
+    link = ShortLink.objects.get()
+    assert (link.receiver, link.url) == (message.receiver, "https://shop.example.com/x")
+    assert message.text == f"Hi  http://localhost:8000/l/{link.code}"
+    assert message.parts == count(message.text).segments == 1
+    campaigns.tick(now=campaign.started_at + timedelta(minutes=2))
+    assert ShortLink.objects.count() == 5 == len({s.code for s in ShortLink.objects.all()})
+    assert campaign.jobs.get().credits == Decimal("5.00")
+
+
+def test_a_number_waiting_in_a_campaign_is_not_erased(create, account):
+    campaign = create(numbers(3), pace_kind="minute", pace_value=1)
+    chunk = HeldRecipients.objects.get(job__campaign=campaign)
+    waiting = chunk.rows[chunk.taken][0]
+    with pytest.raises(StillSending):
+        number_erase(account=account, number=waiting)
 
 
 def test_every_movement_names_the_campaign(create, account, scripted_operator):
