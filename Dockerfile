@@ -8,4 +8,6 @@ COPY . .
 RUN python manage.py compilemessages --ignore=.venv \
  && DEBUG=0 SECRET_KEY=build REDIS_URL=redis://unused:6379/0 python manage.py collectstatic --noinput
 EXPOSE 8000
+# Sync workers (README, Production): behind a buffering proxy the cheapest per request;
+# smspanel.wsgi answers tracked short links before Django's middleware.
 CMD ["gunicorn", "smspanel.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

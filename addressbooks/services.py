@@ -171,23 +171,24 @@ def search_filter(query: str, region: str):
 
 
 def book_contacts(book: AddressBook, chunk: int = 5000) -> Iterator[tuple[str, str, str, str]]:
-    """(mobile number, name, surname, group) for every mobile number of the book, once."""
+    """(mobile number, name, surname, group) for every mobile number of the book, once.
+
+    One query read in chunks (a server-side cursor on PostgreSQL), not one query per chunk:
+    right after a big import, before PostgreSQL's statistics know the new rows, each of those
+    sorted the whole book again (a million contacts read in 32 s instead of 2,
+    bench/campaigns.py)."""
     seen: set[str] = set()
-    last = 0
-    while True:
-        rows = list(
-            Contact.objects.filter(book=book, pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", "home_mobile", "work_mobile", "name", "surname", "group")[:chunk]
-        )
-        if not rows:
-            return
-        for pk, home, work, name, surname, group in rows:
-            last = pk
-            for number in (home, work):
-                if number and number not in seen:
-                    seen.add(number)
-                    yield number, name, surname, group
+    rows = (
+        Contact.objects.filter(book=book)
+        .order_by("pk")
+        .values_list("home_mobile", "work_mobile", "name", "surname", "group")
+        .iterator(chunk_size=chunk)
+    )
+    for home, work, name, surname, group in rows:
+        for number in (home, work):
+            if number and number not in seen:
+                seen.add(number)
+                yield number, name, surname, group
 
 
 # --- import ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ later), to show that a preparation does not hold the pace of a campaign that is 
         [--smoke]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/campaigns.py
 
-On PostgreSQL the script creates and drops its own database (bench_campaigns).
+On PostgreSQL the script creates and drops its own database (BENCH_DB, default bench_campaigns).
 """
 
 import argparse
@@ -29,13 +29,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smspanel.settings")
 os.environ["REDIS_URL"] = "redis://127.0.0.1:1/0"  # no broker: the bench runs each step itself
 os.environ["SECURE_SSL_REDIRECT"] = "0"
 PG_URL = os.environ.get("DATABASE_URL", "")
+DB_NAME = os.environ.get("BENCH_DB", "bench_campaigns")
 if PG_URL.startswith("postgres"):
     import psycopg
 
     admin = psycopg.connect(PG_URL, autocommit=True)
-    admin.execute("DROP DATABASE IF EXISTS bench_campaigns")
-    admin.execute("CREATE DATABASE bench_campaigns")
-    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(PG_URL)._replace(path="/bench_campaigns"))
+    admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+    admin.execute(f"CREATE DATABASE {DB_NAME}")
+    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(PG_URL)._replace(path=f"/{DB_NAME}"))
 
 import django  # noqa: E402
 
@@ -182,7 +183,7 @@ def main():
           f"{Campaign.objects.get(pk=campaign.pk).status}; {timezone.now():%H:%M:%S}")  # fmt: skip
     connection.close()
     if PG_URL.startswith("postgres"):
-        admin.execute("DROP DATABASE IF EXISTS bench_campaigns")
+        admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
 
 
 if __name__ == "__main__":
