@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from core import bulk
+
 from . import dispatch, held, shortlinks
 from .models import Campaign, OutgoingMessage, SmsJob
 from .schedule import in_commercial_window
@@ -81,7 +83,7 @@ UNPACED_PER_TICK = 20_000
 def _release(campaign: Campaign, job: SmsJob, quota: int, now: datetime) -> int:
     """Release up to `quota` of a job's held messages: rows held again by a pause first, then
     new rows written from its waiting recipients."""
-    with transaction.atomic():
+    with bulk.atomic_write():
         # Any held rows will do (the audience was shuffled): no ORDER BY.
         ids = list(
             OutgoingMessage.objects.filter(_held([job.pk]))

@@ -34,7 +34,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Sum
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from core import bulk
@@ -42,14 +42,7 @@ from core import bulk
 from . import reports, routing, tasks, totals
 from .encoding import STOP_CLAUSE
 from .ledger import db_datetime, messages_fail
-from .models import (
-    HeldRecipients,
-    MessageEvent,
-    OutgoingMessage,
-    PendingChunk,
-    SmsJob,
-    UnmatchedReport,
-)
+from .models import MessageEvent, OutgoingMessage, PendingChunk, SmsJob, UnmatchedReport
 from .operator import OutboundSms, SubmitResult
 
 logger = logging.getLogger(__name__)
@@ -163,11 +156,10 @@ def job_finish_if_complete(job_id: int) -> bool:
     if (
         OutgoingMessage.objects.filter(job_id=job_id, status__in=OutgoingMessage.IN_FLIGHT).exists()
         or PendingChunk.objects.filter(job_id=job_id).exists()
-        or HeldRecipients.objects.filter(job_id=job_id).exists()
     ):
         return False
     return bool(
-        SmsJob.objects.filter(pk=job_id, status=SmsJob.Status.SENDING).update(
+        SmsJob.objects.filter(pk=job_id, status=SmsJob.Status.SENDING, held_chunks=None).update(
             status=SmsJob.Status.DONE, finished_at=timezone.now()
         )
     )
@@ -595,9 +587,7 @@ def health(*, now: datetime | None = None) -> dict:
         "due": due.count(),
         "oldest_due": oldest_due,
         "oldest_due_late": (now - oldest_due) if oldest_due else None,
-        # Rows held by paused campaigns, and campaigns' recipients not written yet.
-        "held": in_flight.filter(status=_Q.QUEUED, next_attempt_at__isnull=True).count()
-        + (HeldRecipients.objects.aggregate(n=Sum(F("size") - F("taken")))["n"] or 0),
+        "held": in_flight.filter(status=_Q.QUEUED, next_attempt_at__isnull=True).count(),
         "retrying": in_flight.filter(status=_Q.QUEUED, next_attempt_at__gt=now).count(),
         "submitting": in_flight.filter(status=_Q.SUBMITTING).count(),
         "expired_leases": expired_leases.count(),

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, Sum
 
 from core import bulk
@@ -52,11 +52,11 @@ def waiting(job_ids) -> dict[int, int]:
 def write(job: SmsJob, n: int, *, due: datetime, now: datetime, links: list[str]) -> int:
     """Write up to n of the job's waiting recipients as queued messages due at `due`, with
     their short links for the URLs in `links`; returns how many were written. One transaction
-    per chunk taken from; a chunk is read under a lock (PostgreSQL) or in an IMMEDIATE
-    transaction (SQLite), so two writers never write the same recipients."""
+    per chunk taken from; a chunk is read under a lock (PostgreSQL) or in the writers' queue
+    (SQLite, bulk.atomic_write), so two writers never write the same recipients."""
     written = 0
     while written < n:
-        with transaction.atomic():
+        with bulk.atomic_write():
             chunks = HeldRecipients.objects.filter(job=job).order_by("seq")
             if connection.features.has_select_for_update:
                 chunks = chunks.select_for_update()
@@ -111,7 +111,7 @@ def write_cancelled(limit: int, *, job_ids=None) -> int:
     written = 0
     finished = (SmsJob.Status.DONE, SmsJob.Status.CANCELLED)
     while written < limit:
-        with transaction.atomic():
+        with bulk.atomic_write():
             chunks = HeldRecipients.objects.filter(job__status__in=finished).order_by("id")
             if job_ids is not None:
                 chunks = chunks.filter(job_id__in=list(job_ids))
