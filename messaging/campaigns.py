@@ -176,9 +176,15 @@ def _render(message: str, track: bool):
     if not personalize.has_fields(message):
         return lambda r: ("", shaped)
 
+    used = personalize.fields_used(message)
+    done: dict[tuple, tuple[str, str]] = {}  # by the values of the fields used (names repeat)
+
     def render(r):
-        fields = {"name": r.name, "surname": r.surname, "group": r.group}
-        return personalize.render(message, **fields), personalize.render(shaped, **fields)
+        key = tuple(getattr(r, f) for f in used)
+        if key not in done:
+            fields = {"name": r.name, "surname": r.surname, "group": r.group}
+            done[key] = personalize.render(message, **fields), personalize.render(shaped, **fields)
+        return done[key]
 
     return render
 

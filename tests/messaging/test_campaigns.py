@@ -208,6 +208,14 @@ def test_short_links_are_made_with_their_message(create, account):
     assert campaign.jobs.get().credits == Decimal("5.00")
 
 
+def test_the_export_lists_the_recipients_still_waiting(create):
+    campaign = create(numbers(4), pace_kind="minute", pace_value=1)
+    rows = list(campaign_stats.export_rows(campaign))
+    assert sorted(r[0] for r in rows[1:]) == numbers(4)
+    assert [r[2] for r in rows[1:]].count(str(Q.QUEUED.label)) == 3  # the first one is sent
+    assert {r[4] for r in rows[1:]} == {"1,00"}
+
+
 def test_a_number_waiting_in_a_campaign_is_not_erased(create, account):
     campaign = create(numbers(3), pace_kind="minute", pace_value=1)
     chunk = HeldRecipients.objects.get(job__campaign=campaign)
