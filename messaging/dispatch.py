@@ -25,6 +25,7 @@ empty) or the first wake-up (broker down at submission) costs at most one lease 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import random
 import time
@@ -99,9 +100,14 @@ def pending_store(*, job: SmsJob, rows: list[tuple]) -> None:
     """Keep a big job's recipients (messages_insert()'s rows) as chunks of one batch each;
     job_expand_next writes them as messages once the job starts."""
     size = settings.DISPATCH["BATCH"]
-    PendingChunk.objects.bulk_create(
-        PendingChunk(job=job, seq=n, rows=rows[start : start + size])
-        for n, start in enumerate(range(0, len(rows), size))
+    # COPY on PostgreSQL: the ORM's insert of large JSON values cost 7x more there.
+    bulk.insert(
+        PendingChunk,
+        fields=("job", "seq", "rows"),
+        rows=[
+            (job.pk, n, json.dumps(rows[start : start + size]))
+            for n, start in enumerate(range(0, len(rows), size))
+        ],
     )
 
 
