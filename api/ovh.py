@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from accounts.models import Membership
+from accounts.selectors import is_active_member
 from core import ratelimit
 
 from .errors import ApiError
@@ -106,10 +106,21 @@ def application_from(request) -> ApiApplication:
 
 def _holder_is_member(ck: ConsumerKey) -> bool:
     """A key acts in the name of the member who validated it: it stops working when that
-    person leaves the account or is deactivated."""
-    return Membership.objects.filter(
-        user_id=ck.validated_by_id, account_id=ck.application.account_id, user__is_active=True
-    ).exists()
+    person leaves the account or is deactivated (read on every request, never cached)."""
+    return is_active_member(user_id=ck.validated_by_id, account_id=ck.application.account_id)
+
+
+def consumer_key_named(consumer: str) -> ConsumerKey | None:
+    """The key a request names in X-Ovh-Consumer, with its application and account, read fresh
+    on every request: nothing about a key is cached, so a revocation, an expiry or its holder
+    leaving the account refuses the very next request. (The one read any API needs to know its
+    caller; bench/ovh_api.py measures the checks against it.)"""
+    try:  # get(): the hash is unique, and no ORDER BY to build (this runs on every request)
+        return ConsumerKey.objects.select_related("application__account").get(
+            key_hash=key_hash(consumer)
+        )
+    except ConsumerKey.DoesNotExist:
+        return None
 
 
 def authenticate(request) -> ConsumerKey:
@@ -122,12 +133,7 @@ def authenticate(request) -> ConsumerKey:
         raise ApiError(403, "Invalid application key", "INVALID_KEY")
     if not consumer:
         raise ApiError(401, "You must login first", "NOT_AUTHENTICATED")
-    try:  # get(): the hash is unique, and no ORDER BY to build (this runs on every request)
-        ck = ConsumerKey.objects.select_related("application__account").get(
-            key_hash=key_hash(consumer)
-        )
-    except ConsumerKey.DoesNotExist:
-        ck = None
+    ck = consumer_key_named(consumer)
     if ck is None:
         if not ApiApplication.objects.filter(app_key=app_key).exists():
             raise ApiError(403, "Invalid application key", "INVALID_KEY")

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from api import services
@@ -106,6 +107,26 @@ class TestSignedRequests:
         services.consumer_key_revoke(api_client.ck)
         assert error(api_client.get("/sms")) == (403, "INVALID_CREDENTIAL")
 
+    def test_a_key_in_use_is_refused_from_the_request_after_its_revocation(
+        self, api_client, owner_client, account
+    ):
+        assert api_client.get("/sms").status_code == 200
+        assert api_client.get(f"/sms/{account.name}").status_code == 200
+
+        owner_client.post(reverse("api:key_revoke", args=[account.name, api_client.ck.pk]))
+
+        assert ConsumerKey.objects.get(pk=api_client.ck.pk).status == ConsumerKey.Status.REVOKED
+        assert error(api_client.get("/sms")) == (403, "INVALID_CREDENTIAL")
+        assert error(api_client.get(f"/sms/{account.name}")) == (403, "INVALID_CREDENTIAL")
+
+    def test_a_key_in_use_is_refused_from_the_request_after_it_expires(self, api_client):
+        assert api_client.get("/sms").status_code == 200
+        ConsumerKey.objects.filter(pk=api_client.ck.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+
+        assert error(api_client.get("/sms")) == (403, "INVALID_CREDENTIAL")
+
     def test_an_expired_key(self, api_client):
         ConsumerKey.objects.filter(pk=api_client.ck.pk).update(
             expires_at=timezone.now() - timedelta(seconds=1)
@@ -122,6 +143,7 @@ class TestSignedRequests:
         assert error(signed.get("/sms")) == (403, "INVALID_CREDENTIAL")
 
     def test_a_key_stops_when_its_holder_is_deactivated(self, api_client, owner):
+        assert api_client.get("/sms").status_code == 200
         owner.is_active = False
         owner.save()
         assert error(api_client.get("/sms")) == (403, "INVALID_CREDENTIAL")
