@@ -16,9 +16,9 @@ not (the share in wall time is printed too).
     .venv/bin/python bench/ovh_api.py [--seconds 1] [--rounds 9] [--receivers 1000]
         [--messages 100000] [--smoke]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres [REDIS_URL=redis://…] \
-        .venv/bin/python bench/ovh_api.py [--database bench_ovh_api]
+        .venv/bin/python bench/ovh_api.py
 
-On PostgreSQL the script creates and drops its own database (--database, bench_ovh_api).
+On PostgreSQL the script creates and drops its own database (BENCH_DB, default bench_ovh_api).
 """
 
 import argparse
@@ -88,13 +88,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--receivers", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--database", default="bench_ovh_api", help="PostgreSQL database")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks it runs")
     args = parser.parse_args()
     if args.smoke:
         args.seconds, args.rounds, args.receivers, args.messages = 0.1, 2, 20, 500
     redis_url = os.environ.get("REDIS_URL", "")
-    django_in_process(postgres_db=args.database)
+    django_in_process(postgres_db=os.environ.get("BENCH_DB", "bench_ovh_api"))
 
     from django.db import connection
     from django.test import Client, override_settings
