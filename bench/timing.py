@@ -2,18 +2,21 @@
 
 import atexit
 import os
+import shutil
 import tempfile
 import time
 from urllib.parse import urlsplit, urlunsplit
 
 
 def django_in_process(*, postgres_db: str = "") -> None:
-    """Set Django up for an in-process run: a throwaway SQLite database in a private directory,
-    no broker (nothing is dispatched: an unused Redis address, so no embedded Redis starts).
+    """Set Django up for an in-process run: a throwaway SQLite database in a private directory
+    (removed at exit), no broker (nothing is dispatched: an unused Redis address, so no embedded Redis starts).
 
     With `postgres_db` and DATABASE_URL naming a PostgreSQL server, the throwaway database is
     `postgres_db` on that server instead: dropped if left over, created, dropped at exit."""
-    os.environ["SMSPANEL_VAR_DIR"] = tempfile.mkdtemp(prefix="smspanel-bench-")
+    var_dir = tempfile.mkdtemp(prefix="smspanel-bench-")
+    atexit.register(shutil.rmtree, var_dir, ignore_errors=True)  # its SQLite file, up to GBs
+    os.environ["SMSPANEL_VAR_DIR"] = var_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smspanel.settings")
     server = os.environ.get("DATABASE_URL", "")
     if postgres_db and server.startswith(("postgres://", "postgresql://")):
