@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.admin import ReadOnlyModelAdmin
 
-from . import dispatch, route_admin  # route_admin also registers the route pages
+from . import health, route_admin  # route_admin also registers the route pages
 from .models import OutgoingMessage, Route, SmsJob, TemplateControl, UnmatchedReport
 
 
@@ -36,7 +36,7 @@ class SmsJobAdmin(ReadOnlyModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Dispatch health"),
-            "health": dispatch.health(),
+            "health": health.health(),
             "routes": [
                 (route, route_admin.route_figures(route)) for route in Route.objects.all()
             ],

@@ -35,7 +35,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Min
 from django.utils import timezone
 
 from core import bulk
@@ -43,7 +42,7 @@ from core import bulk
 from . import reports, routing, tasks, totals
 from .encoding import STOP_CLAUSE
 from .ledger import db_datetime, messages_fail
-from .models import MessageEvent, OutgoingMessage, PendingChunk, SmsJob, UnmatchedReport
+from .models import MessageEvent, OutgoingMessage, PendingChunk, SmsJob
 from .operator import OutboundSms, SubmitResult
 
 logger = logging.getLogger(__name__)
@@ -501,20 +500,20 @@ def _due_rows_exist(now: datetime) -> bool:
 # expires if its worker dies, so a lost pump is replaced on the next tick after that.
 
 
-def _slot_key(slot: str) -> str:
+def slot_key(slot: str) -> str:
     return f"dispatch:pump:{slot}"
 
 
 def _slot_keep(slot: str) -> None:
     try:
-        cache.touch(_slot_key(slot), settings.DISPATCH["SLOT_SECONDS"])
+        cache.touch(slot_key(slot), settings.DISPATCH["SLOT_SECONDS"])
     except Exception:  # noqa: BLE001 - the cache is an optimisation; the queue is the DB
         logger.warning("dispatch: cannot refresh pump slot %s", slot, exc_info=True)
 
 
 def slot_release(slot: str) -> None:
     try:
-        cache.delete(_slot_key(slot))
+        cache.delete(slot_key(slot))
     except Exception:  # noqa: BLE001
         logger.warning("dispatch: cannot release pump slot %s", slot, exc_info=True)
 
@@ -526,7 +525,7 @@ def pumps_wake() -> int:
     for n in range(settings.DISPATCH["PUMPS"]):
         slot = str(n)
         try:
-            if not cache.add(_slot_key(slot), random.random(), settings.DISPATCH["SLOT_SECONDS"]):
+            if not cache.add(slot_key(slot), random.random(), settings.DISPATCH["SLOT_SECONDS"]):
                 continue
         except Exception:  # noqa: BLE001 - no cache: wake anyway, pumps tolerate company
             logger.warning("dispatch: cache unavailable, waking pump %s anyway", slot)
@@ -552,55 +551,3 @@ def tick(*, now: datetime | None = None) -> int:
     if due_work_exists(now=now):
         return pumps_wake()
     return 0
-
-
-# --- Health (the staff page "Dispatch health") -------------------------------------------
-
-
-def health(*, now: datetime | None = None) -> dict:
-    """Why is my message stuck: what waits, what is late, what no report matched."""
-    now = now or timezone.now()
-    in_flight = OutgoingMessage.objects.filter(status__in=OutgoingMessage.IN_FLIGHT)
-    due = in_flight.filter(status=_Q.QUEUED, next_attempt_at__lte=now)
-    oldest_due = due.aggregate(at=Min("next_attempt_at"))["at"]
-    expired_leases = in_flight.filter(status=_Q.SUBMITTING, next_attempt_at__lt=now)
-    unmatched = UnmatchedReport.objects.all()
-    stale_after = now - timedelta(days=1)
-    by_status = dict(
-        OutgoingMessage.objects.values_list("status").annotate(n=Count("id")).order_by()
-    )
-    jobs = SmsJob.objects.select_related("account").order_by("id")
-    stuck = [
-        *jobs.filter(status=SmsJob.Status.SCHEDULED, scheduled_at__lt=now - timedelta(minutes=1)),
-        *jobs.filter(status=SmsJob.Status.QUEUED, created_at__lt=now - timedelta(minutes=1)),
-        # Retries end 15 minutes after the first attempt: a job sending for longer is stuck
-        # (a campaign's jobs go at their campaign's pace, hours maybe).
-        *jobs.filter(
-            status=SmsJob.Status.SENDING,
-            started_at__lt=now - timedelta(minutes=20),
-            campaign__isnull=True,
-        ),
-    ][:50]
-    pumps = []
-    for n in range(settings.DISPATCH["PUMPS"]):
-        try:
-            pumps.append(cache.get(_slot_key(str(n))) is not None)
-        except Exception:  # noqa: BLE001 - the page shows the cache is unreachable
-            pumps.append(None)
-    return {
-        "now": now,
-        "by_status": [(label, by_status.get(value, 0)) for value, label in _Q.choices],
-        "due": due.count(),
-        "oldest_due": oldest_due,
-        "oldest_due_late": (now - oldest_due) if oldest_due else None,
-        "held": in_flight.filter(status=_Q.QUEUED, next_attempt_at__isnull=True).count(),
-        "retrying": in_flight.filter(status=_Q.QUEUED, next_attempt_at__gt=now).count(),
-        "submitting": in_flight.filter(status=_Q.SUBMITTING).count(),
-        "expired_leases": expired_leases.count(),
-        "unmatched": unmatched.count(),
-        "unmatched_stale": list(unmatched.filter(received_at__lt=stale_after)[:50]),
-        "unmatched_stale_count": unmatched.filter(received_at__lt=stale_after).count(),
-        "stuck_jobs": stuck,
-        "pumps": pumps,
-        "lease_seconds": settings.DISPATCH["LEASE_SECONDS"],
-    }
