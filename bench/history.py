@@ -7,8 +7,8 @@ middleware stack) and prints the median of N requests per case, in milliseconds.
     .venv/bin/python bench/history.py [--rows 1000000] [--repeat 20] [--explain] [--smoke]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/history.py
 
-With DATABASE_URL (PostgreSQL) it creates the database `bench_history` next to the one named,
-works there, and drops it at the end. Without it, a SQLite file in a temporary directory.
+With DATABASE_URL (PostgreSQL) it creates the database `bench_history` (or $BENCH_DB) next to
+the one named, works there, and drops it at the end. Without it, a SQLite file in a temporary directory.
 """
 
 import argparse
@@ -37,7 +37,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smspanel.settings")
 os.environ["REDIS_URL"] = "redis://127.0.0.1:1/0"
 os.environ["SECURE_SSL_REDIRECT"] = "0"
 
-BENCH_DB = "bench_history"
+# BENCH_DB names it otherwise, so that two people can run the bench on one server at once.
+BENCH_DB = os.environ.get("BENCH_DB", "bench_history")
 SERVER_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = SERVER_URL.startswith(("postgres://", "postgresql://"))
 

@@ -6,8 +6,8 @@ of the book page with those contacts.
     .venv/bin/python bench/import.py --smoke   # 12,000 lines, also through a worker and as .xlsx
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/import.py
 
-On PostgreSQL the script creates and drops its own database (bench_import); on SQLite it works
-in a temporary directory.
+On PostgreSQL the script creates and drops its own database (bench_import, or $BENCH_DB); on
+SQLite it works in a temporary directory.
 """
 
 import argparse
@@ -35,14 +35,16 @@ os.environ["CELERY_QUEUE"] = f"bench-import-{os.getpid()}"
 os.environ["CELERY_DB_REUSE_MAX"] = "1000"  # the page timing uses the test client over plain HTTP
 
 PG_URL = os.environ.get("DATABASE_URL", "")
+# BENCH_DB names it otherwise, so that two people can run the bench on one server at once.
+BENCH_DB = os.environ.get("BENCH_DB", "bench_import")
 if PG_URL.startswith("postgres"):
     import psycopg
 
     parts = urlsplit(PG_URL)
     admin = psycopg.connect(PG_URL, autocommit=True)
-    admin.execute("DROP DATABASE IF EXISTS bench_import")
-    admin.execute("CREATE DATABASE bench_import")
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/bench_import"))
+    admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+    admin.execute(f"CREATE DATABASE {BENCH_DB}")
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
 
 import django  # noqa: E402
 
@@ -302,4 +304,4 @@ if __name__ == "__main__":
             stop(settings.VAR_DIR, settings.REDIS_SOCKET)
         if PG_URL.startswith("postgres"):
             connection.close()
-            admin.execute("DROP DATABASE IF EXISTS bench_import")
+            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
