@@ -12,12 +12,27 @@ the SQL follows the model when a column changes.
 
 import fcntl
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import chain
 
 from django.db import connection, models, transaction
 
 CHUNK = 5000
+
+
+def _sqlite_max_params() -> int:
+    """The parameters one SQLite statement takes here (32,766 by default since SQLite 3.32;
+    Django's max_query_params says 999, the limit of older versions)."""
+    probe = sqlite3.connect(":memory:")
+    try:
+        return probe.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    finally:
+        probe.close()
+
+
+SQLITE_MAX_PARAMS = _sqlite_max_params()
 
 
 @contextmanager
@@ -158,11 +173,26 @@ def insert(model: type[models.Model], *, fields: Sequence[str], rows: Sequence[t
                 for row in rows:
                     copy.write_row(row)
             return
-        marks = ", ".join(["%s"] * len(fields))
-        for start in range(0, len(rows), CHUNK * 4):
+        # Several rows per statement, sent with executemany(): 2.2 s of CPU for 1,000,000
+        # contacts against 3.6 s with one statement per row; FTS5 (the contact search index)
+        # also writes its pending entries once per statement. At most 32,766 parameters a
+        # statement, even where SQLite allows more (250,000 on Debian): Django rewrites the
+        # placeholders of each statement it is given, which cost 1.7 s for 1,000,000 contacts
+        # sent as one statement per 20,000 rows.
+        per = max(1, min(SQLITE_MAX_PARAMS, 32_766) // len(fields))
+        row_marks = f"({','.join(['%s'] * len(fields))})"
+
+        def statement(count: int) -> str:
+            return f"INSERT INTO {table} ({names}) VALUES {','.join([row_marks] * count)}"
+
+        full = len(rows) // per * per
+        if full:
             cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({marks})", rows[start : start + CHUNK * 4]
+                statement(per),
+                (list(chain.from_iterable(rows[i : i + per])) for i in range(0, full, per)),
             )
+        if full < len(rows):
+            cursor.execute(statement(len(rows) - full), list(chain.from_iterable(rows[full:])))
 
 
 def insert_returning(
