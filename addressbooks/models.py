@@ -1,9 +1,12 @@
+from functools import lru_cache
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SmsAccount
+from core.text import fold
 
 from .parsers import NUMBER_FIELDS
 
@@ -35,6 +38,35 @@ class AddressBook(models.Model):
         return self.name
 
 
+def search_text(surname: str, name: str, group: str) -> str:
+    """What Contact.search holds for these names (see search.py)."""
+    first, rest = fold(surname), _folded_pair(name, group)
+    return f"{first} {rest}" if first and rest else first or rest
+
+
+@lru_cache(maxsize=65_536)  # the import folds a million rows: first names and companies repeat
+def _folded_pair(name: str, group: str) -> str:
+    return " ".join(filter(None, (fold(name), fold(group))))
+
+
+class ContactQuerySet(models.QuerySet):
+    """bulk_create() and bulk_update() skip save(): they keep Contact.search all the same."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for contact in objs:
+            contact.search = search_text(contact.surname, contact.name, contact.group)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        if {"surname", "name", "group"} & set(fields):
+            objs = list(objs)
+            for contact in objs:
+                contact.search = search_text(contact.surname, contact.name, contact.group)
+            fields = [*fields, "search"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+
 class Contact(models.Model):
     book = models.ForeignKey(
         AddressBook,
@@ -55,6 +87,10 @@ class Contact(models.Model):
         max_length=16, editable=False, verbose_name=_("primary number")
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # The names folded for searching, kept by save() and the import (search.py).
+    search = models.TextField(_("search text"), default="", editable=False)
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("contact")
@@ -77,6 +113,7 @@ class Contact(models.Model):
         self.primary_number = next(
             (getattr(self, f) for f in NUMBER_FIELDS if getattr(self, f)), ""
         )
+        self.search = search_text(self.surname, self.name, self.group)
         super().save(*args, **kwargs)
 
     def numbers(self) -> list[tuple[str, str]]:
