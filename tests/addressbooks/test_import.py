@@ -4,6 +4,7 @@ import codecs
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 
 from addressbooks import services
 from addressbooks.models import AddressBook, Contact, ContactImport
@@ -314,9 +315,7 @@ def test_an_upload_while_the_broker_is_down_is_kept(book, django_capture_on_comm
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("c.csv", b"number\n+33612345678\n")
-    with mock.patch(
-        "addressbooks.tasks.contact_import.delay", side_effect=ConnectionRefusedError
-    ):
+    with mock.patch("addressbooks.tasks.contact_import.delay", side_effect=ConnectionRefusedError):
         with django_capture_on_commit_callbacks(execute=True):
             imp = services.import_start(book=book, upload=upload)  # no error for the person
 
@@ -346,3 +345,57 @@ def test_a_waiting_import_is_queued_again_once_per_wait_not_on_every_beat(
                 lost.pk
             ]
     assert delay.call_count == 2
+
+
+# --- PostgreSQL: rows written while the file is read (services._Writer) ----------------------
+
+
+@pytest.fixture
+def while_reading(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writes the rows after reading the file")
+    monkeypatch.setattr(services, "OVERLAP_MIN_BYTES", 0)  # whatever the file's size
+
+
+def test_rows_written_while_reading(book, while_reading, processes):
+    imp = numbers_file(book, 12_000)
+
+    services.contact_import_run(imp.pk)
+
+    imp.refresh_from_db()
+    assert (imp.status, imp.total_lines, imp.imported) == ("done", 12_000, 12_000)
+    assert Contact.objects.filter(book=book).count() == 12_000
+    assert AddressBook.objects.get(pk=book.pk).contacts_count == 12_000
+
+
+def test_rows_written_while_reading_are_rolled_back_on_a_bad_line(book, while_reading):
+    numbers = "".join(f"+3361{i:07d}\n" for i in range(12_000))
+    imp = start(book, f"number\n{numbers}{'x' * 200_000}\n".encode())
+
+    services.contact_import_run(imp.pk)
+
+    imp.refresh_from_db()
+    assert (imp.status, imp.failure, imp.errors[0]["line"]) == ("error", "bad_line", 12_002)
+    assert not Contact.objects.exists()
+
+
+def test_rows_written_while_reading_are_rolled_back_when_the_insert_fails(
+    book, while_reading, monkeypatch
+):
+    real_insert = bulk.insert
+    calls = []
+
+    def failing_insert(table, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        real_insert(table, **kwargs)
+
+    monkeypatch.setattr(bulk, "insert", failing_insert)
+    imp = numbers_file(book, 12_000)
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        services.contact_import_run(imp.pk)
+
+    assert_nothing_imported(imp, book, "internal")
+    assert AddressBook.objects.get(pk=book.pk).contacts_count == 0
