@@ -1,10 +1,10 @@
 """Finding a book's contacts by name, fast in a book of a million.
 
-What matches: `Contact.search` (see `models.search_text`) holds the contact's surname, first name and company folded by
-`core.text.fold` ("Dupont", "Jean-Pierre", "Acme" → "dupont jean pierre acme"); a query is
-folded the same way and each of its words must be a substring of that column. `name_filter()`
-says exactly that with the ORM; the indexes below only find the same rows sooner (the tests
-compare both on each database).
+What matches: `Contact.search` (`models.search_text`) holds the contact's surname, first name
+and company folded by `core.text.fold` ("Dupont", "Jean-Pierre", "Acme" → "dupont jean pierre
+acme"); a query is folded the same way and each of its words must be a substring of that
+column. `name_filter()` says exactly that with the ORM; the indexes below only find the same
+rows sooner (tests/addressbooks/test_search.py compares both on each database).
 
 How it is found:
 - PostgreSQL: a pg_trgm GIN index on the column serves the filter itself (`LIKE '%word%'` with
@@ -15,10 +15,10 @@ How it is found:
   The page asks it for the words of 3 characters or more, in id order, within the book's ids,
   and tests the shorter words on the row.
 
-FTS5 writes its pending entries at the end of every statement: one-row INSERT statements (as
-`executemany` sends them) made the import ~10× slower than multi-row ones, which is why
-`core.bulk.insert` sends several rows per statement on SQLite. Measured with 1,000,000 contacts
-(CPU time; bench/import.py prints the whole import): the index adds ~3 s on SQLite.
+What the index costs the import of 1,000,000 contacts (bench/history.py prints the import with
+and without it): ~2.5 s of CPU on SQLite, ~8 s of PostgreSQL's CPU. FTS5 writes its pending
+entries at the end of every statement: one-row INSERT statements (as `executemany` sends them)
+made it ~10× more, which is why `core.bulk.insert` sends several rows per statement on SQLite.
 """
 
 from __future__ import annotations
@@ -57,11 +57,6 @@ def name_filter(query_words: list[str]) -> Q:
 # --- the indexes (created by migration 0006; SQLite's triggers checked after every migrate) ---
 
 
-def _names(contact_table: str) -> dict[str, str]:
-    quote = connection.ops.quote_name
-    return {"contact": quote(contact_table), "fts": FTS_TABLE}
-
-
 def install(schema_editor, contact_table: str) -> None:
     """Create the index of Contact.search for this database and fill it from the rows."""
     vendor = schema_editor.connection.vendor
@@ -80,7 +75,7 @@ def install(schema_editor, contact_table: str) -> None:
             f"content='{contact_table}', content_rowid='id', "
             "tokenize='trigram case_sensitive 1', detail=none, columnsize=0)"
         )
-        _create_triggers(schema_editor.execute, contact_table)
+        _create_triggers(schema_editor.execute, quote(contact_table))
         schema_editor.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")
 
 
@@ -95,9 +90,10 @@ def uninstall(schema_editor, contact_table: str) -> None:
 
 
 def _create_triggers(execute, contact_table: str) -> None:
-    names = _names(contact_table)
+    """contact_table: quoted."""
     for event, body in _TRIGGERS.items():
-        execute(f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_{event} " + body.format(**names))
+        sql = body.format(contact=contact_table, fts=FTS_TABLE)
+        execute(f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_{event} {sql}")
 
 
 def repair_sqlite_index(using: str = "default", **kwargs) -> None:
@@ -115,7 +111,7 @@ def repair_sqlite_index(using: str = "default", **kwargs) -> None:
             return  # migration 0006 not applied (yet)
         if all(f"{FTS_TABLE}_{event}" in present for event in _TRIGGERS):
             return
-        _create_triggers(cursor.execute, Contact._meta.db_table)
+        _create_triggers(cursor.execute, conn.ops.quote_name(Contact._meta.db_table))
         cursor.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")
 
 
