@@ -115,6 +115,21 @@ def repair_sqlite_index(using: str = "default", **kwargs) -> None:
         cursor.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")
 
 
+def statistics_after_import(added: int) -> None:
+    """PostgreSQL: refresh the contact table's statistics when an import added a tenth of its
+    rows or more, as autovacuum would do within a minute or so. Until then the planner takes
+    the trigram index for a common word (176 ms for the first page in a new book of 1,000,000
+    contacts, 1.2 ms after ANALYZE, which took 0.26 s)."""
+    if connection.vendor != "postgresql" or not added:
+        return
+    table = Contact._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        estimated = cursor.fetchone()[0]  # -1: never analysed
+        if estimated < 0 or added * 10 >= estimated:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
 # --- the page -------------------------------------------------------------------------------
 
 

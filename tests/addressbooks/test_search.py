@@ -272,3 +272,26 @@ def test_the_page_shows_the_matches(owner_client, book, others):
     assert response.status_code == 200
     assert [c.surname for c in response.context["contacts"]] == ["Lefèvre"]
     assert "Élodie" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_statistics_follow_a_big_import(account, monkeypatch):
+    calls = []
+    monkeypatch.setattr(search, "statistics_after_import", calls.append)
+    imp = ContactImport(book=BookFactory(account=account), original_name="c.csv")
+    imp.file.save("c.csv", ContentFile(b"number\n+33612345678\n+33612345679\n"), save=False)
+    imp.save()
+
+    services.contact_import_run(imp.pk)
+
+    assert calls == [2]  # the contacts it added
+
+
+def test_postgresql_analyses_when_an_import_adds_a_tenth_of_the_rows(book):
+    with CaptureQueriesContext(connection) as queries:
+        search.statistics_after_import(10**9)
+        search.statistics_after_import(0)
+    analyse = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert analyse == (
+        ['ANALYZE "addressbooks_contact"'] if connection.vendor == "postgresql" else []
+    )
