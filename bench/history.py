@@ -85,6 +85,7 @@ from accounts.models import User  # noqa: E402
 from addressbooks import search as contact_search  # noqa: E402
 from addressbooks import services as books  # noqa: E402
 from addressbooks.models import AddressBook, Contact, ContactImport  # noqa: E402
+from bench.contacts_file import generate  # noqa: E402
 from core import bulk  # noqa: E402
 from messaging import stats, totals  # noqa: E402
 from messaging.models import OutgoingMessage, SmsJob  # noqa: E402
@@ -181,27 +182,6 @@ def live_figures(account) -> dict:
     return figures
 
 
-def contacts_file(path: Path, n: int) -> None:
-    """As bench/import.py writes it: ~1.85 numbers a line, 3% bad, 1% repeated, 5% national."""
-    rng = random.Random(1)
-    with open(path, "w", encoding="utf-8", newline="") as out:
-        out.write("surname;name;group;homePhone;homeMobile;workPhone;workMobile\n")
-        for i in range(n):
-            r = rng.random()
-            if r < 0.03:
-                mobile = rng.choice(["hello", "+336123", "+33140000000", "12"])
-            elif r < 0.04 and i:
-                mobile = f"+336{rng.randrange(i):08d}"
-            elif r < 0.09:
-                m = f"06{i:08d}"
-                mobile = " ".join(m[k : k + 2] for k in range(0, 10, 2))
-            else:
-                mobile = f"+336{i:08d}"
-            work = f"+3375{i:07d}" if rng.random() < 0.5 else ""
-            home = f"+3314{i:07d}" if rng.random() < 0.35 else ""
-            out.write(f"Nom{i};Prénom{i % 97};Société {i % 13};{home};{mobile};;{work}\n")
-
-
 def import_contacts(account, name: str, path: Path) -> tuple[AddressBook, float]:
     """A new book filled from `path` by the import's own code; (book, lines per second)."""
     book = AddressBook.objects.create(account=account, name=name)
@@ -234,7 +214,7 @@ def previous_search(book, query: str) -> list[int]:
 def contacts_bench(account, n: int) -> AddressBook:
     """Import n lines without the search index, then with it; prints both rates."""
     path = Path(VAR_DIR) / "contacts.csv"
-    contacts_file(path, n)
+    generate(path, n)
     # The import as it was before the index: the index taken away for one import, whose book
     # is deleted before the index comes back (empty, so at once).
     with connection.schema_editor() as editor:
