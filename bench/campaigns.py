@@ -64,7 +64,7 @@ def main():
     from django.utils import timezone
 
     from accounts.models import SmsAccount
-    from addressbooks.models import AddressBook, Contact
+    from addressbooks.models import AddressBook, Contact, search_text
     from bench.timing import customer
     from core import bulk
     from messaging import campaigns, dispatch
@@ -83,12 +83,13 @@ def main():
     started = time.perf_counter()
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     fields = ("book", "name", "surname", "group", "home_phone", "home_mobile", "work_phone",
-              "work_mobile", "primary_number", "created_at")  # fmt: skip
+              "work_mobile", "primary_number", "created_at", "search")  # fmt: skip
     for start in range(0, args.n, 50_000):
         rows = []
         for i in range(start, min(args.n, start + 50_000)):
             number = f"+336{10_000_000 + i:08d}"
-            rows.append((book.pk, "Client", f"N{i}", "", "", number, "", "", number, now))
+            rows.append((book.pk, "Client", f"N{i}", "", "", number, "", "", number, now,
+                         search_text(f"N{i}", "Client", "")))  # fmt: skip
         with transaction.atomic():
             bulk.insert(Contact, fields=fields, rows=rows)
     AddressBook.objects.filter(pk=book.pk).update(contacts_count=args.n)
