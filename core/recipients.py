@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass, field
 
 import phonenumbers
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneNumber, PhoneNumberType
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneNumberType
 
-from .numbertype import number_type
+from .numbertype import number_type, region_number_type
 
 # Entries are separated by new lines, commas or semicolons; spaces, dots and dashes inside
 # a number are allowed ("06 12 34 56 78").
@@ -61,19 +61,39 @@ class ParsedRecipients:
         for entry in entries:
             number, *fields = (entry,) if isinstance(entry, str) else entry
             region = stored_region(number) if stored else None
-            outcome = Recipient(number, region) if region else normalise(number, default_region)
+            outcome = (number, region) if region else _normalised(number, default_region)
             if isinstance(outcome, str):
                 self.invalid.append((number, outcome))
-            elif outcome.number in seen:
+            elif outcome[0] in seen:
                 self.duplicates += 1
             else:
-                seen.add(outcome.number)
-                self.valid.append(Recipient(outcome.number, outcome.region, source, *fields))
+                seen.add(outcome[0])
+                self.valid.append(Recipient(*outcome, source, *fields))
 
 
-# Region of a stored number by its first characters ("+336" → "FR"), or "" for a calling code
-# shared by several countries: calling codes have at most three digits.
-_REGION_BY_PREFIX: dict[str, str] = {}
+# Calling code of an E.164 number by its first characters ("+336" → (33, "FR")), the region
+# "" for a calling code shared by several countries: calling codes have at most three digits.
+_CODE_BY_PREFIX: dict[str, tuple[int, str]] = {}
+
+
+def _calling_code(number: str) -> tuple[int, str] | None:
+    """(calling code, its one country or "") of a well-formed E.164 number, else None."""
+    digits = number[1:]
+    if not (7 <= len(digits) <= 15 and number[0] == "+" and digits.isascii() and digits.isdigit()):
+        return None
+    prefix = number[:4]
+    known = _CODE_BY_PREFIX.get(prefix)
+    if known is None:
+        known = (0, "")
+        for length in (1, 2, 3):
+            code = int(prefix[1 : 1 + length])
+            regions = COUNTRY_CODE_TO_REGION_CODE.get(code)
+            if regions:
+                one = len(regions) == 1 and regions[0] != "001"
+                known = (code, regions[0] if one else "")
+                break
+        _CODE_BY_PREFIX[prefix] = known
+    return known
 
 
 def stored_region(number: str) -> str | None:
@@ -81,33 +101,26 @@ def stored_region(number: str) -> str | None:
     (+33: FR), without phonenumbers; None otherwise (+1, +7, +44…: the number tells which).
     A million-recipient campaign spent a third of its preparation checking again, number by
     number, what its address books had checked at import (bench/campaigns.py)."""
-    digits = number[1:]
-    if not (7 <= len(digits) <= 15 and number[0] == "+" and digits.isascii() and digits.isdigit()):
+    known = _calling_code(number)
+    return known[1] or None if known else None
+
+
+def _fast_international(typed: str) -> tuple[int, str, str] | None:
+    """ "+<country code><national number>" of a calling code that belongs to one country,
+    checked without phonenumbers.parse(), a PhoneNumber or formatting (each cost more than
+    validation itself): (type, E.164, region), or None for the slow path (shared calling codes
+    such as +1 and +7, national parts starting with 0 as in Italy, invalid numbers)."""
+    known = _calling_code(typed)
+    if not known or not known[1]:
         return None
-    prefix = number[:4]
-    region = _REGION_BY_PREFIX.get(prefix)
-    if region is None:
-        region = ""
-        for length in (1, 2, 3):
-            regions = COUNTRY_CODE_TO_REGION_CODE.get(int(prefix[1 : 1 + length]))
-            if regions:
-                region = regions[0] if len(regions) == 1 and regions[0] != "001" else ""
-                break
-        _REGION_BY_PREFIX[prefix] = region
-    return region or None
-
-
-def _fast_international(compact: str) -> PhoneNumber | None:
-    """ "+<country code><national number>" without phonenumbers.parse(), which costs more than
-    validation itself. Numbers whose national part starts with 0 (Italy…) take the slow path."""
-    for length in (1, 2, 3):
-        code = int(compact[1 : 1 + length])
-        if code in COUNTRY_CODE_TO_REGION_CODE:
-            national = compact[1 + length :]
-            if len(national) < 2 or national[0] == "0":
-                return None
-            return PhoneNumber(country_code=code, national_number=int(national))
-    return None
+    code, region = known
+    national = typed[len(str(code)) + 1 :]
+    if national[0] == "0":
+        return None
+    kind = region_number_type(code, region, national)
+    if kind == PhoneNumberType.UNKNOWN:
+        return None  # the slow path also knows national prefixes after the code (+7 8…)
+    return kind, typed, region
 
 
 def compact(raw: str) -> str:
@@ -119,27 +132,34 @@ def compact(raw: str) -> str:
 def normalise(raw: str, default_region: str, *, allow_landline: bool = False) -> Recipient | str:
     """One number → Recipient, or a reason code when it cannot receive an SMS (landlines and
     other non-SMS numbers too, unless `allow_landline`: address books store them)."""
+    outcome = _normalised(raw, default_region, allow_landline=allow_landline)
+    return outcome if isinstance(outcome, str) else Recipient(*outcome)
+
+
+def _normalised(raw: str, default_region: str, *, allow_landline: bool = False):
+    """normalise() as (E.164, region) or a reason code."""
     typed = compact(raw)
     if not _PLAUSIBLE.match(typed):
         return NOT_A_NUMBER
-    # number_type() is UNKNOWN exactly when is_valid_number() is false: one check, not two.
-    parsed = _fast_international(typed) if typed[0] == "+" and typed[1] != "0" else None
-    kind = number_type(parsed) if parsed else PhoneNumberType.UNKNOWN
-    if kind == PhoneNumberType.UNKNOWN:
+    fast = _fast_international(typed) if typed[0] == "+" else None
+    if fast is not None:
+        kind, number, region = fast
+    else:
         # The slow path also knows national prefixes written after the country code (+7 8…).
         try:
             parsed = phonenumbers.parse(typed, default_region)
         except phonenumbers.NumberParseException:
             return NOT_A_NUMBER
+        # number_type() is UNKNOWN exactly when is_valid_number() is false: one check, not two.
         kind = number_type(parsed)
+        if kind != PhoneNumberType.UNKNOWN:
+            number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            region = phonenumbers.region_code_for_number(parsed) or default_region
     if kind == PhoneNumberType.UNKNOWN:
         return INVALID
     if kind in _NOT_SMS_TYPES and not allow_landline:
         return NOT_MOBILE
-    return Recipient(
-        number=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
-        region=phonenumbers.region_code_for_number(parsed) or default_region,
-    )
+    return number, region
 
 
 def split_entries(text: str) -> list[str]:

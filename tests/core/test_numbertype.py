@@ -6,6 +6,7 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberType
 
+from core import recipients
 from core.numbertype import number_type
 
 TYPES = [
@@ -60,3 +61,40 @@ def test_random_numbers_near_the_examples(seed):
         kinds.add(expected)
         assert number_type(number) == expected, text
     assert {PhoneNumberType.UNKNOWN, PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE} <= kinds
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_typed_numbers_read_as_phonenumbers_reads_them(seed):
+    """core.recipients reads "+<code><number>" without phonenumbers.parse() for calling codes
+    of one country: the same E.164 number, region and verdict as phonenumbers on examples with
+    random digits changed, every region (shared calling codes and leading zeros included)."""
+    rng = random.Random(seed)
+    numbers = list(examples())
+    verdicts = set()
+    for _ in range(10_000):
+        base = rng.choice(numbers)
+        digits = list(phonenumbers.national_significant_number(base))
+        digits[rng.randrange(len(digits))] = str(rng.randrange(10))
+        if rng.random() < 0.2:
+            digits.append(str(rng.randrange(10)))
+        typed = f"+{base.country_code}{''.join(digits)}"
+        try:
+            number = phonenumbers.parse(typed, "FR")
+            kind = phonenumbers.number_type(number)
+        except phonenumbers.NumberParseException:
+            kind = None
+        if kind is None:
+            expected = recipients.NOT_A_NUMBER
+        elif not phonenumbers.is_valid_number(number):
+            expected = recipients.INVALID
+        elif kind in recipients._NOT_SMS_TYPES:
+            expected = recipients.NOT_MOBILE
+        else:
+            expected = recipients.Recipient(
+                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                phonenumbers.region_code_for_number(number),
+            )
+        got = recipients.normalise(typed, "FR")
+        assert got == expected, typed
+        verdicts.add(expected if isinstance(expected, str) else "valid")
+    assert verdicts == {recipients.INVALID, recipients.NOT_MOBILE, "valid"}
