@@ -101,16 +101,20 @@ def update(
     constants: Mapping[str, object] | None = None,
     only_if: Mapping[str, object] | None = None,
     returning: Sequence[str] = (),
+    then: tuple[str, list] | None = None,
 ) -> int | list[tuple]:
     """UPDATE model SET <fields from each row>, <constants> WHERE <key from each row>
     AND <only_if>. Each row holds the values of `fields` then those of `key`.
 
     `constants` and `only_if` values are passed as parameters (status values from the model's
     enums). Returns the number of rows changed; with `returning` (PostgreSQL only: SQLite's
-    executemany cannot return rows), those columns of each row changed.
+    executemany cannot return rows), those columns of each row changed — or, with `then`
+    (SQL and its parameters), nothing: the rows changed feed that statement in the same one,
+    as the common table `moved` (WITH moved AS (UPDATE … RETURNING …) <then>), so they never
+    travel to Python.
     """
     if not rows:
-        return [] if returning else 0
+        return [] if returning and not then else 0
     assert not returning or connection.vendor == "postgresql", "RETURNING needs PostgreSQL"
     back = ", ".join(f"t.{_column(model, f)[0]}" for f in returning)
     out: list[tuple] = []
@@ -135,15 +139,21 @@ def update(
                 n = len(set_cols)
                 where = [f"t.{col} = v.c{n + i}" for i, (col, _) in enumerate(key_cols)]
                 where += [f"t.{col} = %s" for col in cond_cols]
-                cursor.execute(
+                sql = (
                     f"UPDATE {table} AS t SET {', '.join(sets)} "
                     f"FROM (SELECT {values}) AS v WHERE {' AND '.join(where)}"
-                    + (f" RETURNING {back}" if returning else ""),
-                    # In the order the placeholders appear: SET, FROM, WHERE.
+                    + (f" RETURNING {back}" if returning else "")
+                )
+                # In the order the placeholders appear: SET, FROM, WHERE.
+                params = (
                     list(constants.values())
                     + [list(col) for col in zip(*chunk, strict=True)]
-                    + list(only_if.values()),
+                    + list(only_if.values())
                 )
+                if then:
+                    cursor.execute(f"WITH moved AS ({sql}) {then[0]}", params + list(then[1]))
+                    continue
+                cursor.execute(sql, params)
                 if returning:
                     out.extend(cursor.fetchall())
             else:
@@ -156,7 +166,7 @@ def update(
                     [(*row[:n], *extra_set, *row[n:], *extra_where) for row in chunk],
                 )
             changed += max(cursor.rowcount, 0)
-    return out if returning else changed
+    return out if returning and not then else changed
 
 
 def insert(model: type[models.Model], *, fields: Sequence[str], rows: Sequence[tuple]) -> None:

@@ -288,7 +288,7 @@ def results_record(results: list[SubmitResult], *, attempts: dict[int, int]) -> 
     for r in results:
         claim = attempts[r.message_id]
         if r.accepted:
-            accepted.append((r.operator_id, db_now, r.message_id, claim))
+            accepted.append((r.operator_id, r.message_id, claim))
         elif not r.permanent and claim <= len(RETRY_DELAYS):
             due = db_datetime(now + RETRY_DELAYS[claim - 1])
             retry.append((due, (r.error_code or "")[:32], r.message_id, claim))
@@ -299,23 +299,26 @@ def results_record(results: list[SubmitResult], *, attempts: dict[int, int]) -> 
     # `submitting`, and are submitted again with the same idempotency key when the lease ends.
     with bulk.atomic_write(lazy=True):
         # The totals count only the rows this record moved (a claim taken over meanwhile is
-        # the other dispatcher's to count): PostgreSQL returns them from the UPDATE itself.
+        # the other dispatcher's to count): PostgreSQL counts them in the UPDATE's own
+        # statement, SQLite by their `submitted_at` afterwards.
         postgres = connection.vendor == "postgresql"
-        moved = bulk.update(
+        bulk.update(
             OutgoingMessage,
-            fields=("operator_id", "submitted_at"),
+            fields=("operator_id",),
             key=("id", "attempts"),
             rows=accepted,
-            constants={"status": _Q.SUBMITTED, "error_code": "", "next_attempt_at": None},
+            constants={
+                "status": _Q.SUBMITTED,
+                "error_code": "",
+                "next_attempt_at": None,
+                "submitted_at": db_now,
+            },
             only_if=mine,
-            returning=("account", "created_at", "credits") if postgres else (),
+            returning=totals.MOVED if postgres else (),
+            then=totals.add_moved(_Q.SUBMITTED) if postgres else None,
         )
-        if postgres:
-            totals.add(
-                (account, created, _Q.SUBMITTED, 1, credits) for account, created, credits in moved
-            )
-        else:
-            totals.add_submitted(ids=[a[2] for a in accepted], submitted_at=db_now)
+        if not postgres:
+            totals.add_submitted(ids=[a[1] for a in accepted], submitted_at=db_now)
         bulk.update(
             OutgoingMessage,
             fields=("next_attempt_at", "error_code"),

@@ -76,6 +76,25 @@ def add(entries: Iterable[tuple[int, datetime, str, int, Decimal]]) -> None:
         )
 
 
+# The columns add_moved() reads from `moved`: core.bulk.update(returning=MOVED, then=…).
+MOVED = ("account", "created_at", "credits")
+
+
+def add_moved(status: str) -> tuple[str, list]:
+    """PostgreSQL: the statement adding the rows of the common table `moved` (account_id,
+    created_at, credits of messages that entered `status`) to the totals, for
+    core.bulk.update(then=…): counted where they were changed, never read into Python."""
+    table, cols = _names()
+    q, meta = connection.ops.quote_name, OutgoingMessage._meta
+    account, created, credits = (q(meta.get_field(f).column) for f in MOVED)
+    return (
+        f"INSERT INTO {table} ({', '.join(cols)}) "
+        f"SELECT {account}, {_hour_sql(created)}, %s, COUNT(*), SUM({credits}) FROM moved "
+        f"GROUP BY {account}, {_hour_sql(created)}{_upsert_tail(cols)}",
+        [status],
+    )
+
+
 def add_submitted(*, ids: Sequence[int], submitted_at) -> None:
     """After a batch's accepted messages were recorded: they entered `submitted`. Only rows
     this record moved carry its `submitted_at` (a value the database adapter gave), so a
