@@ -13,7 +13,7 @@ the SQL follows the model when a column changes.
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import chain
 
@@ -214,45 +214,69 @@ def insert_returning(
 ) -> list[tuple]:
     """INSERT rows as `insert()` does and return the `returning` columns of each inserted row,
     in no particular order. `returning` names the primary key and fields among `fields`."""
+    return insert_returning_prepared(model, fields=fields, rows=rows, returning=returning)()
+
+
+def insert_returning_prepared(
+    model: type[models.Model],
+    *,
+    fields: Sequence[str],
+    rows: Sequence[tuple],
+    returning: Sequence[str],
+) -> Callable[[], list[tuple]]:
+    """insert_returning() in two steps: the statements and their parameters are built now, the
+    returned function writes them. SQLite's callers build before taking the database's one
+    write lock, so the other writers wait only for the writing."""
     table = _table(model)
     if connection.vendor == "postgresql":
-        # Ids are taken from the table's sequence first, then the rows are COPYed with them:
-        # the rows to return are known without reading them back (a join on a unique key
-        # after the COPY cost half as much again as the COPY itself).
-        meta = model._meta
-        pk = meta.pk.column
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [meta.db_table, pk, len(rows)],
-            )
-            ids = [r[0] for r in cursor.fetchall()]
-        at = {meta.get_field(f).column: i for i, f in enumerate(fields)}
-        picks = [None if meta.get_field(f).column == pk else at[meta.get_field(f).column]
-                 for f in returning]  # fmt: skip
-        insert(
-            model,
-            fields=(meta.pk.name, *fields),
-            rows=[(i, *r) for i, r in zip(ids, rows, strict=True)],
-        )
-        return [
-            tuple(i if p is None else row[p] for p in picks)
-            for i, row in zip(ids, rows, strict=True)
-        ]
+        return lambda: _insert_returning_postgresql(model, fields, rows, returning)
     # SQLite: one multi-row VALUES statement per chunk (executemany cannot return rows); as
     # fast as executemany.
     cols = ", ".join(_column(model, f)[0] for f in fields)
     back = ", ".join(_column(model, f)[0] for f in returning)
     per = max(1, connection.features.max_query_params // len(fields))
     row_marks = f"({', '.join(['%s'] * len(fields))})"
-    out: list[tuple] = []
+    statements = [
+        (
+            f"INSERT INTO {table} ({cols}) VALUES {', '.join([row_marks] * len(chunk))} "
+            f"RETURNING {back}",
+            [value for row in chunk for value in row],
+        )
+        for chunk in (rows[start : start + per] for start in range(0, len(rows), per))
+    ]
+
+    def write() -> list[tuple]:
+        out: list[tuple] = []
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                out.extend(cursor.fetchall())
+        return out
+
+    return write
+
+
+def _insert_returning_postgresql(model, fields, rows, returning) -> list[tuple]:
+    # Ids are taken from the table's sequence first, then the rows are COPYed with them:
+    # the rows to return are known without reading them back (a join on a unique key
+    # after the COPY cost half as much again as the COPY itself).
+    meta = model._meta
+    pk = meta.pk.column
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), per):
-            chunk = rows[start : start + per]
-            cursor.execute(
-                f"INSERT INTO {table} ({cols}) VALUES {', '.join([row_marks] * len(chunk))} "
-                f"RETURNING {back}",
-                [value for row in chunk for value in row],
-            )
-            out.extend(cursor.fetchall())
-    return out
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, pk, len(rows)],
+        )
+        ids = [r[0] for r in cursor.fetchall()]
+    at = {meta.get_field(f).column: i for i, f in enumerate(fields)}
+    picks = [None if meta.get_field(f).column == pk else at[meta.get_field(f).column]
+             for f in returning]  # fmt: skip
+    insert(
+        model,
+        fields=(meta.pk.name, *fields),
+        rows=[(i, *r) for i, r in zip(ids, rows, strict=True)],
+    )
+    return [
+        tuple(i if p is None else row[p] for p in picks)
+        for i, row in zip(ids, rows, strict=True)
+    ]

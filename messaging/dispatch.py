@@ -29,6 +29,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -130,11 +131,11 @@ def job_expand_next(*, now: datetime) -> list[tuple] | None:
         if chunk is None:
             return None
         chunk_id, job_id, seq, rows = chunk
-        rows = [tuple(r) for r in rows]
+        write = _chunk_insert_prepared(job_id, [tuple(r) for r in rows], now)
         with bulk.atomic_write():
             if not PendingChunk.objects.filter(pk=chunk_id).delete()[0]:
                 return []
-            claimed = _chunk_insert(job_id, rows, now)
+            claimed = write()
     else:
         if not sending.exists():
             return None  # asked before taking locks, as in job_start_next
@@ -145,16 +146,16 @@ def job_expand_next(*, now: datetime) -> list[tuple] | None:
             if chunk is None:
                 return None
             chunk_id, job_id, seq, rows = chunk
-            claimed = _chunk_insert(job_id, [tuple(r) for r in rows], now)
+            claimed = _chunk_insert_prepared(job_id, [tuple(r) for r in rows], now)()
             PendingChunk.objects.filter(pk=chunk_id).delete()
     if not seq:
         wake_on_commit()  # the first batch is out: call the other pumps to share the job
     return claimed
 
 
-def _chunk_insert(job_id: int, rows: list[tuple], now: datetime) -> list[tuple]:
+def _chunk_insert_prepared(job_id: int, rows: list[tuple], now: datetime):
     job = SmsJob.objects.only("id", "account_id", "created_at").get(pk=job_id)
-    return messages_insert(job=job, rows=rows, due=now + lease(), claimed=True)
+    return messages_insert_prepared(job=job, rows=rows, due=now + lease(), claimed=True)
 
 
 def job_finish_if_complete(job_id: int) -> bool:
@@ -377,6 +378,19 @@ def messages_insert(
 
     `claimed`: the rows are queued ones claimed at once by the caller (`submitting`, first
     attempt, leased until `due`); they are returned as messages_claim() returns its rows."""
+    return messages_insert_prepared(job=job, rows=rows, due=due, now=now, claimed=claimed)()
+
+
+def messages_insert_prepared(
+    *,
+    job: SmsJob,
+    rows: list[tuple],
+    due: datetime | None,
+    now: datetime | None = None,
+    claimed: bool = False,
+) -> Callable[[], list[tuple] | None]:
+    """messages_insert() in two steps: the rows and statements are built now, the returned
+    function writes them (on SQLite, inside the write lock the caller takes after)."""
     head = (
         job.pk,
         job.account_id,
@@ -389,12 +403,19 @@ def messages_insert(
     # The dashboard's totals: one statement for the chunk (rows end with credits, status;
     # rows written already claimed count as queued, the state they entered).
     created = now or job.created_at
-    totals.add((job.account_id, created, row[-1], 1, Decimal(row[-2])) for row in rows)
+    add_totals = totals.add_prepared(
+        (job.account_id, created, row[-1], 1, Decimal(row[-2])) for row in rows
+    )
     if not claimed:
-        bulk.insert(OutgoingMessage, fields=_INSERT_FIELDS, rows=[head + row for row in rows])
-        return None
+        full = [head + row for row in rows]
+
+        def write_rows() -> None:
+            add_totals()
+            bulk.insert(OutgoingMessage, fields=_INSERT_FIELDS, rows=full)
+
+        return write_rows
     # Only rows that are to be sent are claimed (STOP-listed and invalid ones are final).
-    written = bulk.insert_returning(
+    insert = bulk.insert_returning_prepared(
         OutgoingMessage,
         fields=_INSERT_FIELDS,
         rows=[
@@ -402,7 +423,12 @@ def messages_insert(
         ],
         returning=(*_CLAIM_COLUMNS, "status"),
     )
-    return [row[:-1] for row in written if row[-1] == _Q.SUBMITTING]
+
+    def write_claimed() -> list[tuple]:
+        add_totals()
+        return [row[:-1] for row in insert() if row[-1] == _Q.SUBMITTING]
+
+    return write_claimed
 
 
 class StageClock:

@@ -10,7 +10,7 @@ The dashboard then sums a few rows per hour instead of reading every message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -50,6 +50,12 @@ def _upsert_tail(cols: list[str]) -> str:
 
 def add(entries: Iterable[tuple[int, datetime, str, int, Decimal]]) -> None:
     """Add (account id, any time in the hour, status, count, credits) entries: one statement."""
+    add_prepared(entries)()
+
+
+def add_prepared(entries: Iterable[tuple[int, datetime, str, int, Decimal]]) -> Callable[[], None]:
+    """add() in two steps: the entries are merged now, the returned function writes them
+    (built before SQLite's write lock is taken, as core.bulk.insert_returning_prepared)."""
     merged: dict[tuple, list] = {}
     hours: dict[datetime, datetime] = {}  # a batch's entries share a few moments
     for account_id, moment, status, n, credits in entries:
@@ -63,17 +69,20 @@ def add(entries: Iterable[tuple[int, datetime, str, int, Decimal]]) -> None:
             slot[0] += n
             slot[1] += Decimal(credits)
     if not merged:
-        return
+        return lambda: None
     table, cols = _names()
     adapt = connection.ops.adapt_datetimefield_value
     values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(merged))
     params = []
     for (account_id, hour, status), (n, credits) in merged.items():
         params += [account_id, adapt(hour), status, n, str(credits)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES {values}{_upsert_tail(cols)}", params
-        )
+    sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES {values}{_upsert_tail(cols)}"
+
+    def write() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    return write
 
 
 # The columns add_moved() reads from `moved`: core.bulk.update(returning=MOVED, then=…).
