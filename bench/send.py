@@ -72,6 +72,20 @@ def start_worker(processes: int = 2) -> subprocess.Popen:
     )  # fmt: skip
 
 
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(fields[2]) == pgid:
+                total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def stop_worker(worker: subprocess.Popen) -> None:
     os.killpg(worker.pid, signal.SIGTERM)
     worker.wait(timeout=60)
@@ -142,7 +156,9 @@ def main():
         send_and_wait(account, user, 4 * args.n, 10)  # warm-up: the worker is up and connected
         pump_stages(2)
         # -- batched dispatch (the product), 2 worker processes -------------------------------
+        cpu0 = group_cpu(worker.pid)
         job, t0, t_parsed, t_submit, t_all_submitted = send_and_wait(account, user, 0, args.n)
+        worker_cpu2 = group_cpu(worker.pid) - cpu0
         msgs = OutgoingMessage.objects.filter(job=job)
 
         def delivered_all():
@@ -186,7 +202,9 @@ def main():
     try:
         send_and_wait(account, user, 4 * args.n + 10, 10)
         pump_stages(1)
+        cpu0 = group_cpu(worker.pid)
         _job1, s0, _, _, s_done = send_and_wait(account, user, 2 * args.n, args.n)
+        worker_cpu1 = group_cpu(worker.pid) - cpu0
         time.sleep(0.5)
         handed1, stages1 = pump_stages(1)
     finally:
@@ -205,6 +223,8 @@ def main():
     print(f"ratio batched / naive:        {batched / naive:.1f}x")
     print(f"1 worker process:             {s_done - s0:.2f} s = {single:,.0f} msg/s; "
           f"2 processes / 1: {batched / single:.2f}x")
+    print(f"worker CPU per message (all its processes): 2 processes {worker_cpu2 / args.n * 1e6:.1f} µs, "
+          f"1 process {worker_cpu1 / args.n * 1e6:.1f} µs (load average {os.getloadavg()[0]:.1f})")  # fmt: skip
     for label, handed, stages in (("2 processes", handed2, stages2), ("1 process", handed1, stages1)):
         total = sum(stages.values()) or 1
         print(f"pump seconds per stage, {label} ({handed:,} messages, summed over pumps): "
