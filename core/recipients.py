@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneNumberType
+from phonenumbers.phonemetadata import PhoneMetadata
 
 from .numbertype import number_type, region_number_type
 
@@ -123,6 +124,48 @@ def _fast_international(typed: str) -> tuple[int, str, str] | None:
     return kind, typed, region
 
 
+# Per region: (calling code, national prefix, international call prefix) when a number written
+# nationally is simply that prefix then the national number (France: 0 6 12 34 56 78) and the
+# calling code is that country's alone; None when phonenumbers' own rules are needed (prefix
+# patterns, carrier codes, shared calling codes).
+_NATIONAL: dict[str, tuple | None] = {}
+
+
+def _national_rule(region: str) -> tuple | None:
+    if region not in _NATIONAL:
+        rule = None
+        meta = PhoneMetadata.metadata_for_region(region)
+        prefix = meta.national_prefix if meta else None
+        if (
+            prefix
+            and prefix.isdigit()
+            and meta.national_prefix_for_parsing in (None, prefix)
+            and meta.national_prefix_transform_rule is None
+            and COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code) == (region,)
+        ):
+            # Israel's 019…: an international call prefix, not 0 then 19….
+            idd = re.compile(meta.international_prefix or "(?!)").match
+            rule = (meta.country_code, prefix, idd)
+        _NATIONAL[region] = rule
+    return _NATIONAL[region]
+
+
+def _fast_national(typed: str, region: str) -> tuple[int, str, str] | None:
+    """A number written nationally in the sender's country, checked as _fast_international
+    does: (type, E.164, region) of valid numbers only, else None for the slow path."""
+    rule = _national_rule(region)
+    if rule is None or not typed.startswith(rule[1]) or not typed.isdigit() or rule[2](typed):
+        return None
+    code, prefix, _idd = rule
+    national = typed[len(prefix) :]
+    if not 4 <= len(national) <= 14 or national[0] == "0":
+        return None
+    kind = region_number_type(code, region, national)
+    if kind == PhoneNumberType.UNKNOWN:
+        return None
+    return kind, f"+{code}{national}", region
+
+
 def compact(raw: str) -> str:
     """What was typed without spaces, dots, dashes, brackets and slashes; "00" read as "+"."""
     text = _NOISE.sub("", raw)
@@ -141,7 +184,10 @@ def _normalised(raw: str, default_region: str, *, allow_landline: bool = False):
     typed = compact(raw)
     if not _PLAUSIBLE.match(typed):
         return NOT_A_NUMBER
-    fast = _fast_international(typed) if typed[0] == "+" else None
+    if typed[0] == "+":
+        fast = _fast_international(typed)
+    else:
+        fast = _fast_national(typed, default_region)
     if fast is not None:
         kind, number, region = fast
     else:

@@ -98,3 +98,40 @@ def test_typed_numbers_read_as_phonenumbers_reads_them(seed):
         assert got == expected, typed
         verdicts.add(expected if isinstance(expected, str) else "valid")
     assert verdicts == {recipients.INVALID, recipients.NOT_MOBILE, "valid"}
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_national_numbers_read_as_phonenumbers_reads_them(seed):
+    """Numbers written nationally ("06 12 34 56 78" in France) are read without
+    phonenumbers.parse() where the national prefix is a plain one: the same verdict as
+    phonenumbers, in every region, prefixes with patterns and shared calling codes included."""
+    rng = random.Random(seed)
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    verdicts = set()
+    for _ in range(10_000):
+        region = rng.choice(regions)
+        example = phonenumbers.example_number_for_type(region, rng.choice(TYPES))
+        if example is None:
+            continue
+        digits = list(phonenumbers.national_significant_number(example))
+        digits[rng.randrange(len(digits))] = str(rng.randrange(10))
+        prefix = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix or ""
+        typed = prefix + "".join(digits)
+        try:
+            # As the slow path reads it ("00" taken for "+" first).
+            number = phonenumbers.parse(recipients.compact(typed), region)
+            kind = phonenumbers.number_type(number)
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_valid_number(number):
+            expected = recipients.INVALID
+        elif kind in recipients._NOT_SMS_TYPES:
+            expected = recipients.NOT_MOBILE
+        else:
+            expected = recipients.Recipient(
+                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                phonenumbers.region_code_for_number(number) or region,
+            )
+        assert recipients.normalise(typed, region) == expected, (typed, region)
+        verdicts.add(expected if isinstance(expected, str) else "valid")
+    assert verdicts == {recipients.INVALID, recipients.NOT_MOBILE, "valid"}
