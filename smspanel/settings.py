@@ -276,6 +276,11 @@ SMPP = {
 # redirect answers). The code's length is counted in every message, so keep both short.
 SHORT_LINK_BASE = os.environ.get("SHORT_LINK_BASE", "http://localhost:8000/l").rstrip("/")
 SHORT_LINK_CODE_LENGTH = int(os.environ.get("SHORT_LINK_CODE_LENGTH", "7"))
+# PostgreSQL: a link is looked up by a prepared statement (half the CPU of a first click,
+# bench/links.py). Set to 0 behind a pooler in transaction mode that does not keep prepared
+# statements (PgBouncer before 1.21, or with max_prepared_statements = 0); a process that
+# meets one anyway logs it and goes on with plain queries.
+SHORT_LINK_PREPARED = env_bool("SHORT_LINK_PREPARED", True)
 # Clicks are counted in Redis under this key (per deployment, as the queue name) and written
 # to the links by the beat's clicks-flush (messaging.clicks).
 SHORT_LINK_CLICKS_KEY = f"smspanel:{CELERY_TASK_DEFAULT_QUEUE}:clicks"
