@@ -1,7 +1,7 @@
 """Clicks on tracked short links: counted in Redis by the redirect, written to the links' rows
 by the beat's `clicks_flush` every few seconds.
 
-A redirect costs one Redis round trip (a MULTI of HINCRBY total, HSETNX first click, HSET last
+A redirect costs one Redis round trip (a script: HINCRBY total, HSETNX first click, HSET last
 click on one hash) instead of a database write: bench/links.py showed the write, not the
 lookup, to be what held redirects back. Statistics show clicks once flushed (the beat runs it
 every 5 s).
@@ -83,6 +83,29 @@ def _keys() -> tuple[str, str]:
     return f"{prefix}:live", f"{prefix}:flushing"
 
 
+def _bulk(value: bytes) -> bytes:
+    return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+@functools.cache
+def _click_head(live: str) -> bytes:
+    """EVALSHA <_CLICK> 1 <live>, packed: a click's command only adds its three arguments."""
+    parts = (b"EVALSHA", _CLICK_SHA.encode(), b"1", live.encode())
+    return b"*7\r\n" + b"".join(_bulk(part) for part in parts)
+
+
+def _send_click(client: redis.Redis, live: str, args: tuple[int, str, int]) -> None:
+    """The click's EVALSHA on the client's one connection, packed here and sent without
+    redis-py's command machinery: its packing, retries and metrics cost the web process more
+    than the round trip (bench/links.py). Not retried: a click Redis fails is written to the
+    database instead. The connection (AUTH, SELECT, TLS) is still redis-py's."""
+    packed = _click_head(live) + b"".join(_bulk(str(arg).encode()) for arg in args)
+    conn = client.connection
+    with client.single_connection_lock:  # threads of one process share the connection
+        conn.send_packed_command([packed], check_health=False)
+        conn.read_response()
+
+
 def record(link_id: int, *, at: float) -> None:
     """Count one click on a link (`at`: Unix time)."""
     live, _flushing = _keys()
@@ -90,7 +113,7 @@ def record(link_id: int, *, at: float) -> None:
     try:
         client = _redis()
         try:
-            client.evalsha(_CLICK_SHA, 1, live, *args)
+            _send_click(client, live, args)
         except NoScriptError:  # a Redis that has not seen it yet (started, restarted)
             client.eval(_CLICK, 1, live, *args)
     except redis.RedisError:

@@ -1,5 +1,6 @@
 """Short links' cheap paths (bench/links.py): the redirect's headers kept with each link read,
-the lookup as a prepared statement on PostgreSQL (and behind a pooler that loses it)."""
+the lookup as a prepared statement on PostgreSQL (and behind a pooler that loses it), the click
+sent to Redis as one packed command."""
 
 import logging
 
@@ -100,3 +101,15 @@ def test_a_pooler_losing_the_statement(link, keep_connections, monkeypatch, capl
     assert _executions() == 0
     assert clicks.flush() == 3
 
+
+def test_a_redis_that_lost_the_script_still_counts(client, link, monkeypatch):  # noqa: F811
+    # As after a Redis restart: the EVALSHA answers NOSCRIPT, the click goes by EVAL.
+    monkeypatch.setattr(clicks, "_CLICK_SHA", "0" * 40)
+    clicks._click_head.cache_clear()
+    try:
+        assert client.get("/l/Ab3xK9z", HTTP_USER_AGENT="Mozilla/5.0").status_code == 302
+        assert client.get("/l/Ab3xK9z", HTTP_USER_AGENT="Mozilla/5.0").status_code == 302
+    finally:
+        clicks._click_head.cache_clear()
+    assert clicks.pending() == 2  # the connection is still in step after the error
+    assert clicks.flush() == 2
