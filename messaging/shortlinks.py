@@ -136,21 +136,27 @@ _EXPLICIT_ONLY = sys.maxsize
 _PREPARING = [True]
 
 
-def _select_prepared(code: str) -> tuple[int, str] | None:
-    from psycopg import Cursor, errors
+@functools.cache
+def _psycopg():
+    import psycopg  # only on PostgreSQL; once, not on each click
 
+    return psycopg
+
+
+def _select_prepared(code: str) -> tuple[int, str] | None:
+    psycopg = _psycopg()
     connection.ensure_connection()
     raw = connection.connection
     cursor = getattr(_KEPT, "cursor", None)
     if cursor is None or cursor.connection is not raw:
-        cursor = _KEPT.cursor = Cursor(raw)
+        cursor = _KEPT.cursor = psycopg.Cursor(raw)
     threshold = raw.prepare_threshold
     with connection.wrap_database_errors:
         try:
             if threshold is None:
                 raw.prepare_threshold = _EXPLICIT_ONLY
             cursor.execute(_target_sql(), (code,), prepare=True)
-        except (errors.InvalidSqlStatementName, errors.DuplicatePreparedStatement):
+        except (psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement):
             # A pooler that hands each transaction another server connection without
             # carrying prepared statements over (PgBouncer in transaction mode before 1.21,
             # or with max_prepared_statements = 0): plain queries from now on.
