@@ -184,6 +184,7 @@ def stored_summary(
         )
         rows = []
         for bucket_value, fate, n, sources in cursor.fetchall():
+            sources = int(sources)  # PostgreSQL's SUM of counts is a numeric (a Decimal)
             if fate == 1:  # given already by a typed number or a contact
                 summary.duplicates += sources
                 continue
