@@ -19,8 +19,8 @@ from django.db.models import F, Sum
 
 from core import bulk
 
-from . import dispatch, shortlinks
-from .models import HeldRecipients, OutgoingMessage, ShortLink, SmsJob
+from . import dispatch, ledger, shortlinks
+from .models import HeldRecipients, OutgoingMessage, ShortLink, SmsJob, StopListEntry
 
 CHUNK = 5000
 _Q = OutgoingMessage.Status
@@ -65,11 +65,27 @@ def write(job: SmsJob, n: int, *, due: datetime, now: datetime, links: list[str]
                 break
             rows = HeldRecipients.objects.values_list("rows", flat=True).get(pk=chunk.pk)
             part = rows[chunk.taken : chunk.taken + n - written]
-            if links:
-                part = _with_links(job, part, links)
-            dispatch.messages_insert(
-                job=job, rows=[(*row[:6], _Q.QUEUED) for row in part], due=due, now=now
+            # A recipient who answered STOP since the campaign was prepared is not sent to:
+            # written STOP-listed (never sent, nothing kept), the credits charged for it given
+            # back.
+            listed = set(
+                StopListEntry.objects.filter(
+                    account_id=job.account_id, number__in=[row[0] for row in part]
+                ).values_list("number", flat=True)
             )
+            sent = [row for row in part if row[0] not in listed]
+            stopped = [row for row in part if row[0] in listed]
+            if links and sent:
+                sent = _with_links(job, sent, links)
+            dispatch.messages_insert(
+                job=job,
+                rows=[(*row[:6], _Q.QUEUED) for row in sent]
+                + [(*row[:5], "0.00", _Q.STOPLISTED) for row in stopped],
+                due=due,
+                now=now,
+            )
+            if stopped:
+                ledger.messages_refund_stopped(job, {row[0]: Decimal(row[5]) for row in stopped})
             if chunk.taken + len(part) >= chunk.size:
                 HeldRecipients.objects.filter(pk=chunk.pk).delete()
             else:

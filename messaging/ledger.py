@@ -99,3 +99,29 @@ def messages_fail(
             credits_refund_many(account_id=account_id, refunds=refunds)
         moved = len(rows)
     return moved
+
+
+def messages_refund_stopped(job: SmsJob, credits: dict[str, Decimal]) -> None:
+    """Give back what a job was charged for recipients (number → credits) whose messages were
+    just written STOP-listed instead of sent (they answered STOP after the charge: a held
+    campaign's recipients). In the caller's transaction; each refund keyed by its message."""
+    rows = list(
+        OutgoingMessage.objects.filter(
+            job_id=job.pk, receiver__in=list(credits), status=OutgoingMessage.Status.STOPLISTED
+        ).values_list("id", "receiver")
+    )
+    now = db_datetime(timezone.now())
+    bulk.insert(
+        MessageEvent,
+        fields=("message", "at", "kind", "status", "error_code", "credits"),
+        rows=[
+            (pk, now, MessageEvent.Kind.REFUND, OutgoingMessage.Status.STOPLISTED, "STOP",
+             str(credits[number]))
+            for pk, number in rows
+        ],
+    )  # fmt: skip
+    reason = jobs_reasons([job.pk])[job.pk]
+    credits_refund_many(
+        account_id=job.account_id,
+        refunds=[(refund_key(pk), credits[number], reason) for pk, number in rows],
+    )

@@ -240,6 +240,28 @@ def test_stop_listed_recipients_are_kept_apart(create, account):
     assert campaign.estimated_credits == Decimal("2.00")
 
 
+def test_a_stop_after_the_preparation_is_applied_at_release(create, account):
+    """A recipient who answers STOP while the campaign waits to reach them gets nothing: the
+    message is written STOP-listed when its turn comes and its credit comes back, once."""
+    campaign = create(numbers(4), pace_kind="minute", pace_value=1)  # the first one at once
+    assert ledger_sum(account) == Decimal("96.00")
+    chunk = HeldRecipients.objects.get(job__campaign=campaign)
+    stopper = chunk.rows[chunk.taken + 1][0]
+    StopListEntry.objects.create(account=account, number=stopper)
+
+    campaigns.tick(now=campaign.started_at + timedelta(minutes=5))
+    drain(now=campaign.started_at + timedelta(minutes=5))
+
+    mine = OutgoingMessage.objects.get(job__campaign=campaign, receiver=stopper)
+    assert (mine.status, mine.credits, mine.operator_id) == (Q.STOPLISTED, Decimal("0.00"), "")
+    assert submitted(campaign) == 3
+    refund = CreditMovement.objects.get(account=account, kind="refund")
+    assert refund.amount == Decimal("1.00") and refund.reason.endswith(f"[{campaign.uuid}]")
+    assert ledger_sum(account) == Decimal("97.00")
+    assert mine.events.get().credits == Decimal("1.00")
+    assert campaign_stats.statistics(campaign)["stoplisted"] == 1
+
+
 def test_not_enough_credits_fails_and_charges_nothing(create, account):
     type(account).objects.filter(pk=account.pk).update(credits=Decimal("1.00"))
     campaign = create(numbers(5))
