@@ -13,7 +13,7 @@ import sys
 from collections import deque
 from pathlib import Path
 
-from core.recipients import Recipient, normalise
+from core.recipients import Recipient, normalise, plain_e164
 
 from .parsers import LANDLINE_FIELDS, NUMBER_FIELDS
 
@@ -40,7 +40,11 @@ def validate_chunk(region: str, rows: list[tuple[str, str, str, str]]) -> list:
             if not raw:
                 result.append("")
                 continue
-            number = normalise_number(raw, index in _LANDLINE_INDEXES, region)
+            landline_ok = index in _LANDLINE_INDEXES
+            # Most numbers of a file are plain E.164 ones: checked without normalise()'s cleaning.
+            number = raw[0] == "+" and plain_e164(raw, allow_landline=landline_ok)
+            if not number:
+                number = normalise_number(raw, landline_ok, region)
             if number[0] != "+":
                 result = (number, index)
                 break

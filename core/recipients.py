@@ -166,6 +166,19 @@ def _fast_national(typed: str, region: str) -> tuple[int, str, str] | None:
     return kind, f"+{code}{national}", region
 
 
+def plain_e164(typed: str, *, allow_landline: bool = False) -> str | None:
+    """normalise(typed).number, or its reason code, for what is typed as a plain E.164 number
+    ("+" and digits only) of a calling code that belongs to one country; None when normalise()
+    must decide. For bulk imports, where most numbers are such: it skips the cleaning, the
+    plausibility pattern and the Recipient (a third of normalise()'s time for them)."""
+    fast = _fast_international(typed)
+    if fast is None:
+        return None
+    if fast[0] in _NOT_SMS_TYPES and not allow_landline:
+        return NOT_MOBILE
+    return typed
+
+
 def compact(raw: str) -> str:
     """What was typed without spaces, dots, dashes, brackets and slashes; "00" read as "+"."""
     text = _NOISE.sub("", raw)
