@@ -23,6 +23,9 @@ made it ~10× more, which is why `core.bulk.insert` sends several rows per state
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import connection
 from django.db.models import Q
 
@@ -113,6 +116,35 @@ def repair_sqlite_index(using: str = "default", **kwargs) -> None:
             return
         _create_triggers(cursor.execute, conn.ops.quote_name(Contact._meta.db_table))
         cursor.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")
+
+
+@contextmanager
+def contacts_inserted_in_bulk() -> Iterator[None]:
+    """SQLite: the contacts inserted within the block are indexed in one statement at its end,
+    not by the insert trigger row by row (~2 s of CPU less for 1,000,000 contacts: FTS5 writes
+    its pending entries at the end of each statement, and the trigger runs per row).
+
+    Inside a transaction only (checked): the trigger is dropped in it and created again before
+    it commits, so no other connection ever sees the table without it, and a rollback puts it
+    back. New contacts have ids above every id before them (AUTOINCREMENT)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    assert connection.in_atomic_block, "contacts_inserted_in_bulk() needs a transaction"
+    contact = connection.ops.quote_name(Contact._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {contact}")
+        last = cursor.fetchone()[0]
+        cursor.execute(f"DROP TRIGGER {FTS_TABLE}_insert")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {FTS_TABLE} (rowid, search) SELECT id, search FROM {contact} "
+            "WHERE id > %s",
+            [last],
+        )
+        insert = _TRIGGERS["insert"].format(contact=contact, fts=FTS_TABLE)
+        cursor.execute(f"CREATE TRIGGER {FTS_TABLE}_insert {insert}")
 
 
 def statistics_after_import(added: int) -> None:

@@ -456,7 +456,7 @@ class _Writer:
         try:
             with transaction.atomic():
                 while isinstance(item := self.queue.get(), list):
-                    bulk.insert(Contact, fields=_FIELDS, rows=item)
+                    bulk.insert(Contact, fields=_FIELDS, rows=item, binary=True)
                 if item is None:
                     raise _Aborted
                 item()
@@ -510,8 +510,9 @@ def contact_import_run(import_id: int) -> ContactImport:
                 writer.finish(lambda: _done(imp, stage))
         else:
             with transaction.atomic(), _cycle_collector_paused():
-                for batch in stage.batches():
-                    bulk.insert(Contact, fields=_FIELDS, rows=batch)
+                with search.contacts_inserted_in_bulk():
+                    for batch in stage.batches():
+                        bulk.insert(Contact, fields=_FIELDS, rows=batch, binary=True)
                 _done(imp, stage)
     except parsers.ImportFileError as error:
         _fail(imp, error.code, error.line, stage)
