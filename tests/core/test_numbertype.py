@@ -123,3 +123,31 @@ def test_national_numbers_read_as_phonenumbers_reads_them(seed):
         assert recipients.normalise(typed, region) == expected, (typed, region)
         verdicts.add(expected if isinstance(expected, str) else "valid")
     assert {recipients.INVALID, recipients.NOT_MOBILE, "valid"} <= verdicts
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_plain_e164_answers_what_normalise_answers(seed):
+    """recipients.plain_e164 (the import's shortcut) gives normalise()'s number or reason, or
+    None to let normalise() decide: never another verdict, landline columns included."""
+    rng = random.Random(seed)
+    numbers = list(examples())
+    shortcut = 0
+    for _ in range(10_000):
+        base = rng.choice(numbers)
+        digits = list(phonenumbers.national_significant_number(base))
+        digits[rng.randrange(len(digits))] = str(rng.randrange(10))
+        if rng.random() < 0.2:
+            digits.append(str(rng.randrange(10)))
+        typed = f"+{base.country_code}{''.join(digits)}"
+        if rng.random() < 0.1:
+            typed = rng.choice(
+                [typed[:4] + " " + typed[4:], typed + "x", "+" + typed, "+0" + typed[1:]]
+            )
+        for landline in (False, True):
+            got = recipients.plain_e164(typed, allow_landline=landline)
+            if got is None:
+                continue
+            shortcut += 1
+            outcome = recipients.normalise(typed, "FR", allow_landline=landline)
+            assert got == (outcome if isinstance(outcome, str) else outcome.number), typed
+    assert shortcut > 5_000
