@@ -16,9 +16,13 @@ How it is found:
   and tests the shorter words on the row.
 
 What the index costs the import of 1,000,000 contacts (bench/history.py prints the import with
-and without it): ~2.5 s of CPU on SQLite, ~8 s of PostgreSQL's CPU. FTS5 writes its pending
-entries at the end of every statement: one-row INSERT statements (as `executemany` sends them)
-made it ~10× more, which is why `core.bulk.insert` sends several rows per statement on SQLite.
+and without it): ~2.5 s of CPU on SQLite through the insert trigger, 1–2 s less now that the
+import indexes its rows in one statement after them (`contacts_inserted_in_bulk`); ~8–10 s of
+PostgreSQL's CPU (three quarters of what PostgreSQL spends on the import; a larger
+gin_pending_list_limit or work_mem saved under 10%, fastupdate off made it 4× more). FTS5
+writes its pending entries at the end of every statement: one-row INSERT statements (as
+`executemany` sends them) made it ~10× more, which is why `core.bulk.insert` sends several rows
+per statement on SQLite.
 """
 
 from __future__ import annotations

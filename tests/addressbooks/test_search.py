@@ -3,7 +3,7 @@ SQLite through FTS5, on PostgreSQL through pg_trgm), and the index follows every
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -226,6 +226,37 @@ def test_the_import_fills_the_index(account):
     assert len(every_page(book, "LEFEVRE helene")) == 300
     assert every_page(book, "lefevre 12") == plain(book, "lefevre 12")
     assert len(every_page(book, "lefevre 12")) == 13  # 12, 112, 212, 120 to 129
+    integrity_check()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_next_to_other_contacts_leaves_the_index_whole(account):
+    """SQLite indexes an import's contacts in one statement after them (its insert trigger
+    dropped meanwhile): the other books' entries stay, and later saves are indexed again."""
+    other = BookFactory(account=account, name="Other")
+    ContactFactory(book=other, surname="Lefèvre")
+    book = BookFactory(account=account)
+    lines = ["surname;name;homeMobile"] + [f"Lefèvre-{i};Zoé;+3361{i:07d}" for i in range(20)]
+    imp = ContactImport(book=book, original_name="c.csv")
+    imp.file.save("c.csv", ContentFile("\n".join(lines).encode()), save=False)
+    imp.save()
+
+    services.contact_import_run(imp.pk)
+
+    assert len(every_page(book, "lefevre zoe")) == 20
+    assert len(every_page(other, "lefevre")) == 1
+    later = ContactFactory(book=book, surname="Lefèvre-après")
+    assert later.pk in every_page(book, "lefevre apres")
+    integrity_check()
+
+
+def test_a_bulk_insert_rolled_back_keeps_the_insert_trigger(book):
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        with search.contacts_inserted_in_bulk():
+            ContactFactory(book=book, surname="Rollback")
+            1 / 0  # noqa: B018 - the import failing midway
+    added = ContactFactory(book=book, surname="Lemaire")
+    assert every_page(book, "lemaire") == [added.pk]
     integrity_check()
 
 
