@@ -52,3 +52,28 @@ def test_sqlite_dispatch_writers_queue_on_a_lock_beside_the_database():
         os.close(holder)  # the other one is done
     thread.join(10)
     assert entered.is_set()
+
+
+@pytest.mark.django_db
+def test_binary_insert_stores_what_the_text_insert_stores():
+    """bulk.insert(binary=True): PostgreSQL's binary COPY (elsewhere the same statements), for
+    varchar, text, a foreign key and a datetime with its time zone."""
+    from django.utils import timezone
+
+    from addressbooks.models import Contact
+    from tests.addressbooks.factories import BookFactory
+
+    book = BookFactory()
+    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    fields = ("book", "surname", "name", "group", "home_mobile", "work_mobile", "home_phone",
+              "work_phone", "primary_number", "search", "created_at")  # fmt: skip
+    for binary, surname in ((False, "Texte"), (True, "Binaire")):
+        rows = [(book.pk, surname, 'Zoé\t\\ "x"\n', "", "+33612345678", "", "", "",
+                 "+33612345678", "z", at)]  # fmt: skip
+        bulk.insert(Contact, fields=fields, rows=rows, binary=binary)
+    stored = {
+        c.surname: (c.book_id, c.name, c.search, c.home_mobile, c.created_at)
+        for c in Contact.objects.filter(book=book)
+    }
+    assert stored["Texte"] == stored["Binaire"]
+    assert stored["Binaire"][1] == 'Zoé\t\\ "x"\n'
