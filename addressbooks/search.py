@@ -139,9 +139,12 @@ def contacts_inserted_in_bulk() -> Iterator[None]:
     assert connection.in_atomic_block, "contacts_inserted_in_bulk() needs a transaction"
     contact = connection.ops.quote_name(Contact._meta.db_table)
     with connection.cursor() as cursor:
+        # The write first: from it on, this transaction holds the database's one write lock,
+        # so no contact is added by anyone else between the two (in WAL mode, a read first
+        # could also make the write fail at once when another connection wrote in between).
+        cursor.execute(f"DROP TRIGGER {FTS_TABLE}_insert")
         cursor.execute(f"SELECT coalesce(max(id), 0) FROM {contact}")
         last = cursor.fetchone()[0]
-        cursor.execute(f"DROP TRIGGER {FTS_TABLE}_insert")
     yield
     with connection.cursor() as cursor:
         # FTS5 writes its pending entries out each time they reach `hashsize` (1 MB by
