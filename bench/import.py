@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import types
 from pathlib import Path
@@ -95,6 +96,48 @@ def helper_peak_mb() -> float:
     helper.stdout.close()
     peak_kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
     return int(peak_kb) / 1024
+
+
+def children_cpu() -> float:
+    """CPU seconds of the children this process waited for (the validation helpers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class BackendsCpu:
+    """PostgreSQL: the CPU of the bench database's backends (the import's own and its writer's),
+    read from /proc while they run (the server is on this machine); None elsewhere."""
+
+    def __init__(self):
+        self.seen: dict[int, list[float]] = {}
+        self.done = threading.Event()
+        self.thread = None
+        if PG_URL.startswith("postgres") and Path("/proc").is_dir():
+            self.thread = threading.Thread(target=self._poll, daemon=True)
+            self.thread.start()
+
+    def _poll(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        with psycopg.connect(PG_URL, autocommit=True) as watcher:
+            while not self.done.is_set():
+                pids = watcher.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", [BENCH_DB]
+                ).fetchall()
+                for (pid,) in pids:
+                    try:
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue  # ended, or not on this machine
+                    used = (int(fields[11]) + int(fields[12])) / tick
+                    self.seen.setdefault(pid, [used, used])[1] = used
+                self.done.wait(0.1)
+
+    def stop(self) -> float | None:
+        if self.thread is None:
+            return None
+        self.done.set()
+        self.thread.join()
+        return sum(last - first for first, last in self.seen.values())
 
 
 def naive(book, path: Path) -> int:
@@ -208,13 +251,21 @@ def main():
     rss_before = rss_mb()
     imp = new_import(account, "Bench", big)
     book = imp.book
+    backends = BackendsCpu()
+    cpu0, helpers0 = time.process_time(), children_cpu()
     t0 = time.perf_counter()
     imp = services.contact_import_run(imp.pk)
     fast_s = time.perf_counter() - t0
+    cpu, helpers, database = (time.process_time() - cpu0, children_cpu() - helpers0,
+                              backends.stop())  # fmt: skip
     rss_after = rss_mb()
     fast = args.n / fast_s
     print(f"contact_import_run:  {args.n:,} lines in {fast_s:.1f} s = {fast:,.0f} lines/s; "
           f"imported {imp.imported:,}, duplicates {imp.duplicates:,}, rejected {imp.rejected:,}")  # fmt: skip
+    print(
+        f"its CPU: {cpu:.1f} s in this process, {helpers:.1f} s in the validation helpers"
+        + (f", {database:.1f} s in PostgreSQL's backends" if database is not None else "")
+    )
     print(f"peak RSS (ru_maxrss): {rss_after:.0f} MB (before the import: {rss_before:.0f} MB); "
           f"one validation helper: {helper_peak_mb():.0f} MB")  # fmt: skip
 
