@@ -63,6 +63,16 @@ def test_random_numbers_near_the_examples(seed):
     assert {PhoneNumberType.UNKNOWN, PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE} <= kinds
 
 
+def typed_near(rng, numbers) -> str:
+    """An example number with a digit changed, sometimes one more, typed as E.164."""
+    base = rng.choice(numbers)
+    digits = list(phonenumbers.national_significant_number(base))
+    digits[rng.randrange(len(digits))] = str(rng.randrange(10))
+    if rng.random() < 0.2:
+        digits.append(str(rng.randrange(10)))
+    return f"+{base.country_code}{''.join(digits)}"
+
+
 def verdict(typed: str, region: str):
     """What core.recipients.normalise() must answer, read by phonenumbers alone (after the
     same compact(): "00" taken for "+")."""
@@ -89,12 +99,7 @@ def test_typed_numbers_read_as_phonenumbers_reads_them(seed):
     numbers = list(examples())
     verdicts = set()
     for _ in range(10_000):
-        base = rng.choice(numbers)
-        digits = list(phonenumbers.national_significant_number(base))
-        digits[rng.randrange(len(digits))] = str(rng.randrange(10))
-        if rng.random() < 0.2:
-            digits.append(str(rng.randrange(10)))
-        typed = f"+{base.country_code}{''.join(digits)}"
+        typed = typed_near(rng, numbers)
         expected = verdict(typed, "FR")
         got = recipients.normalise(typed, "FR")
         assert got == expected, typed
@@ -133,12 +138,7 @@ def test_plain_e164_answers_what_normalise_answers(seed):
     numbers = list(examples())
     shortcut = 0
     for _ in range(10_000):
-        base = rng.choice(numbers)
-        digits = list(phonenumbers.national_significant_number(base))
-        digits[rng.randrange(len(digits))] = str(rng.randrange(10))
-        if rng.random() < 0.2:
-            digits.append(str(rng.randrange(10)))
-        typed = f"+{base.country_code}{''.join(digits)}"
+        typed = typed_near(rng, numbers)
         if rng.random() < 0.1:
             typed = rng.choice(
                 [typed[:4] + " " + typed[4:], typed + "x", "+" + typed, "+0" + typed[1:]]
