@@ -131,7 +131,10 @@ class OvhOperator:
         except (ovh.exceptions.BadParametersError, ovh.exceptions.ResourceNotFoundError):
             return SubmitResult(m.message_id, False, error_code="OVH_REFUSED", permanent=True)
         except ovh.exceptions.APIError as error:
-            if "429" in str(error) or "rate" in str(error).lower():
+            # Throttled: the API's own answer, HTTP 429. Not words in the error's text: a
+            # connection refused names the URL, and a port such as 42917 contains "429".
+            response = getattr(error, "response", None)
+            if response is not None and response.status_code == 429:
                 return SubmitResult(m.message_id, False, error_code="THROTTLED")
             raise
         ids = report.get("ids") or []

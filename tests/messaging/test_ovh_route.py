@@ -203,3 +203,58 @@ def test_a_lost_answer_is_told_apart_from_a_route_never_reached():
             assert codes == [first, "LINK_DOWN"]
     finally:
         server.close()
+
+
+def test_throttled_is_the_api_answering_429_not_a_port_in_a_url():
+    """HTTP 429 from the API rests the route (THROTTLED, tried again later); a connection
+    refused on a port whose number contains 429 is a route down, whatever its URL says."""
+    import socket
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class TooMany(BaseHTTPRequestHandler):
+        def _answer(self, status, body):
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):  # python-ovh asks the API's time before signing
+            self._answer(200, int(time.time()))
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._answer(429, {"message": "Too many requests"})
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), TooMany)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    refused = None
+    for port in range(42900, 43000):  # a free port with 429 in its number
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        refused = port
+        break
+    batch = [
+        OutboundSms(message_id=1, receiver="+33612345670", sender="", text="Bonjour", parts=1,
+                    sms_class="phoneDisplay", reply_allowed=True)
+    ]  # fmt: skip
+    try:
+        for port, code in ((server.server_address[1], "THROTTLED"), (refused, "LINK_DOWN")):
+            route = Route.objects.create(
+                name=f"ovh-{port}",
+                kind=Route.Kind.OVH,
+                config={"endpoint": f"http://127.0.0.1:{port}/1.0", "service_name": "sms-x"},
+                credentials={"application_key": "k", "application_secret": "s", "consumer_key": "c"},
+            )
+            assert [r.error_code for r in OvhOperator(route).submit(batch)] == [code]
+    finally:
+        server.shutdown()
